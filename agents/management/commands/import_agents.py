@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from agents import agentfile
+from agents.importing import ImportResult, Outcome, find_agent_files, import_file
+from agents.models import Tool
+
+
+class Command(BaseCommand):
+    help = (
+        "Import agent files (.md, or folders searched recursively for *.md). Prints one line per "
+        "file (created, updated, unchanged, conflict or error: <file>:<line>: <what>) and a "
+        "summary; exits with status 1 when any file failed. A failing file saves nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument(
+            "--update", action="store_true", help="Replace agents that already exist."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would happen; save nothing."
+        )
+        parser.add_argument("--owner", metavar="USERNAME", help="Owner of created agents.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        owner = None
+        if options["owner"]:
+            User = get_user_model()
+            try:
+                owner = User.objects.get(**{User.USERNAME_FIELD: options["owner"]})
+            except User.DoesNotExist:
+                raise CommandError(f"no user named {options['owner']!r}") from None
+
+        files = find_agent_files(options["paths"])
+        if not files:
+            raise CommandError("no .md files found in the paths given")
+        registry = Tool.registry()
+        counts = dict.fromkeys(
+            [Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.CONFLICT, Outcome.ERROR],
+            0,
+        )
+        for path in files:
+            result = self._import(path, options, owner, registry)
+            counts[result.outcome] += 1
+            self._report(result, options["dry_run"])
+
+        prefix = "dry run, nothing saved: " if options["dry_run"] else ""
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+        self.stdout.write(f"{prefix}{len(files)} files: {summary}")
+        if counts[Outcome.ERROR]:
+            raise SystemExit(1)
+
+    def _import(
+        self, path: Any, options: dict[str, Any], owner: Any, registry: dict[str, str | None]
+    ) -> ImportResult:
+        source = str(path)
+        try:
+            size = path.stat().st_size
+            if size > agentfile.MAX_FILE_BYTES:
+                raise agentfile.AgentFileError(
+                    f"file too large: {size:,} bytes; an agent file may be at most "
+                    f"{agentfile.MAX_FILE_BYTES:,} bytes"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            error = agentfile.AgentFileError(f"cannot read the file: {exc.strerror}")
+            return ImportResult(source, Outcome.ERROR, error=error)
+        except agentfile.AgentFileError as exc:
+            return ImportResult(source, Outcome.ERROR, error=exc)
+        return import_file(
+            source,
+            data,
+            update=options["update"],
+            dry_run=options["dry_run"],
+            owner=owner,
+            registry=registry,
+        )
+
+    def _report(self, result: ImportResult, dry_run: bool) -> None:
+        style = self.style.ERROR if result.failed else None
+        line = result.line()
+        self.stdout.write(style(line) if style else line)
+        for warning in result.warnings:
+            self.stdout.write(f"  warning: {result.source}:{warning.line or 1}: {warning.message}")
+        if dry_run and result.outcome == Outcome.UPDATED:
+            diff = difflib.unified_diff(
+                result.old_text.splitlines(keepends=True),
+                result.new_text.splitlines(keepends=True),
+                fromfile=f"{result.name}.md (portal)",
+                tofile=f"{result.name}.md ({result.source})",
+            )
+            self.stdout.write("".join(diff), ending="")

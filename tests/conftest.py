@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# The suite runs against production settings (DEBUG off) with a throwaway key and plain HTTP.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+EXAMPLE = SHARED / "examples" / "python-backend-expert.md"
+CORPUS = SHARED / "corpus" / "agents"
+
+
+def shared_file(path: Path) -> Path:
+    """A file from ../shared/, or a skip that says why the test cannot run without it."""
+    if not path.exists():
+        pytest.skip(
+            f"{path} is absent: the shared test data lives beside the project in ../shared/"
+        )
+    return path
+
+
+@pytest.fixture
+def example_bytes() -> bytes:
+    return shared_file(EXAMPLE).read_bytes()
+
+
+@pytest.fixture
+def author(django_user_model):
+    return django_user_model.objects.create_user("author", "author@example.com", "pw-author-1")
+
+
+@pytest.fixture
+def other_author(django_user_model):
+    return django_user_model.objects.create_user("other", "other@example.com", "pw-other-1")
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return django_user_model.objects.create_user(
+        "reviewer", "reviewer@example.com", "pw-reviewer-1"
+    )
