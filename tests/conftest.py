@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-# The suite runs against production settings (DEBUG off) with a throwaway key and plain HTTP.
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 EXAMPLE = SHARED / "examples" / "python-backend-expert.md"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from agents.importing import import_file
+from agents.models import Agent
+
+from .factories import AgentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_download_serves_the_example_byte_for_byte(client, author, example_bytes):
+    import_file("python-backend-expert.md", example_bytes)
+    client.force_login(author)
+
+    response = client.get(reverse("agents:download", kwargs={"name": "python-backend-expert"}))
+
+    assert response.status_code == 200
+    assert response.content == example_bytes
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="python-backend-expert.md"'
+
+
+def test_download_needs_a_logged_in_user(client):
+    AgentFactory(name="code-reviewer")
+
+    response = client.get(reverse("agents:download", kwargs={"name": "code-reviewer"}))
+
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_download_of_an_unknown_agent_is_404(client, author):
+    client.force_login(author)
+
+    response = client.get(reverse("agents:download", kwargs={"name": "no-such-agent"}))
+
+    assert response.status_code == 404
+
+
+def test_download_refuses_other_methods(client, author):
+    AgentFactory(name="code-reviewer")
+    client.force_login(author)
+
+    response = client.post(reverse("agents:download", kwargs={"name": "code-reviewer"}))
+
+    assert response.status_code == 405
+
+
+def test_download_file_name_is_safe_for_an_imported_name_with_a_slash(client, author):
+    text = "---\nname: Python DevOps/CI-CD Expert\ndescription: Builds pipelines.\n---\nBody\n"
+    import_file("odd.md", text.encode())
+    client.force_login(author)
+
+    response = client.get("/agents/Python DevOps/CI-CD Expert.md")
+
+    assert response.status_code == 200
+    assert response.content == text.encode()
+    assert response["Content-Disposition"] == 'attachment; filename="Python-DevOps-CI-CD-Expert.md"'
+
+
+@pytest.mark.parametrize("steps", [1, 40])
+def test_download_query_count_does_not_grow_with_steps_and_tools(
+    client, author, steps, django_assert_num_queries
+):
+    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8))
+    client.force_login(author)
+    url = reverse("agents:download", kwargs={"name": agent.name})
+    # session, user, agent, tools prefetch, sections prefetch, steps prefetch
+    with django_assert_num_queries(6):
+        response = client.get(url)
+    assert response.content.decode().count("**Step ") == steps
+    assert f"{steps}. **Step {steps}**" in response.content.decode()
+
+
+def test_agent_render_numbers_steps_in_position_order():
+    agent = AgentFactory(name="ordered", steps=3)
+    agent.steps.filter(position=1).update(position=10)
+
+    text = Agent.objects.get(pk=agent.pk).render()
+
+    assert "1. **Step 2**: Do thing 2.\n\n2. **Step 3**: Do thing 3.\n\n3. **Step 1**" in text

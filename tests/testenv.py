@@ -1,0 +1,10 @@
+"""Loaded by pytest before Django (``-p tests.testenv`` in pyproject.toml).
+
+The suite runs against the production settings (DEBUG off), with a throwaway key and plain HTTP
+so the test client is not redirected to HTTPS.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
