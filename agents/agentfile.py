@@ -174,6 +174,7 @@ def classify_tool(name: str, known: Mapping[str, str | None]) -> tuple[str, str 
 
 # --- Parsing --------------------------------------------------------------------------------
 
+_CLOSING_RE = re.compile(r"^-{3,}[ \t]*$")
 _TOP_KEY_RE = re.compile(r"^([^\s#:\-?\[\]{},&*!|>'\"%@`][^:\n]*?)\s*:(?=\s|$)")
 
 
@@ -205,14 +206,16 @@ def parse(raw: bytes | str, filename: str | None = None) -> ParsedFile:
         warnings.append(Notice(f"removed {start} blank line(s) before the opening '---'", 1))
     if lines[start] != "---":
         warnings.append(Notice("removed spaces after the opening '---'", start + 1))
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() == "---"), None)
+    end = next((i for i in range(start + 1, len(lines)) if _CLOSING_RE.match(lines[i])), None)
     if end is None:
         raise AgentFileError(
             "the frontmatter opened by '---' on this line is never closed by another '---' line",
             start + 1,
         )
     if lines[end] != "---":
-        warnings.append(Notice("removed spaces after the closing '---'", end + 1))
+        warnings.append(
+            Notice(f"closed the frontmatter with '---' instead of {lines[end]!r}", end + 1)
+        )
     first_yaml_line = start + 2  # 1-based file line of the first frontmatter line
     fm_text = "".join(line + "\n" for line in lines[start + 1 : end])
     body = "\n".join(lines[end + 1 :])
@@ -353,7 +356,15 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
 
 
 def _yaml_line(exc: yaml.YAMLError, first_line: int) -> int:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    # "Got <stream end>" points past the last line; where the unclosed thing began says more.
+    at_end = (
+        problem is not None
+        and problem.buffer is not None
+        and problem.index >= len(problem.buffer.rstrip("\0\n"))
+    )
+    mark = context if (context and (at_end or problem is None)) else problem
     return first_line + mark.line if mark else first_line
 
 
@@ -423,8 +434,8 @@ def _as_written(entry_lines: list[str], key: str) -> str | None:
     rest = [line.rstrip("\n") for line in entry_lines[1:]]
     while rest and not rest[-1].strip():
         rest.pop()
-    if first[:1] in ("|", ">") and first[1:].strip("+-0123456789") == "":
-        return None  # a block scalar that failed is a real YAML problem, not an unquoted value
+    if first[:1] and first[0] in "[{&!|>'\"%@`":
+        return None  # flow collections, quotes, tags, block scalars: a real YAML mistake
     if any(line.strip() and line[:1] not in (" ", "\t") for line in rest):
         return None  # YAML needs continuation lines indented; this is not one value
     pieces = [first] if first else []
