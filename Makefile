@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint format migrate demo clean
 
+# The virtualenv, rebuilt whenever requirements.txt changes. The stamp is written last, so an
+# install that failed halfway is simply retried by the next make.
 $(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed; try: make PYTHON=python3.11 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -16,10 +20,17 @@ install: $(STAMP)
 
 # Development server with demo data; DEBUG on, SQLite unless DATABASE_URL is set.
 run: export DEBUG := 1
-run: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+run: migrate demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+migrate: export DEBUG ?= 1
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+# Demo agents and the admin account (password printed once, or from DJANGO_SUPERUSER_PASSWORD).
+demo: export DEBUG ?= 1
+demo: migrate
+	$(PY) manage.py load_demo
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
