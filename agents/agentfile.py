@@ -197,6 +197,21 @@ def parse(raw: bytes | str, filename: str | None = None) -> ParsedFile:
     while start < len(lines) and lines[start].strip() == "":
         start += 1
     if start >= len(lines) or lines[start].rstrip() != "---":
+        misplaced = next(
+            (
+                i
+                for i, line in enumerate(lines[:-1])
+                if line.strip() == "---" and re.match(r"\s*(name|description)\s*:", lines[i + 1])
+            ),
+            None,
+        )
+        if misplaced is not None:
+            raise AgentFileError(
+                "the frontmatter must be the very first thing in the file: the '---' block here "
+                "is indented or comes after other text (a heading, a code fence), so Claude Code "
+                "would not see it",
+                misplaced + 1,
+            )
         raise AgentFileError(
             "no frontmatter: an agent file must start with a line '---', then YAML keys such as "
             "'name:' and 'description:', then another '---' line",

@@ -163,6 +163,8 @@ def test_tools_list_and_trailing_comma_are_written_as_a_clean_comma_string():
     ("data", "line", "message"),
     [
         (b"# Just markdown\n", 1, "no frontmatter"),
+        (b"# Title\n\n```yaml\n---\nname: a\n---\n```\n", 4, "must be the very first thing"),
+        (b"\n    ---\n    name: a\n    ---\n", 2, "indented or comes after other text"),
         (b"---\nname: a\ndescription: D\n", 1, "never closed"),
         (b"---\nname: a\ndescription: D\nname: b\n---\n", 4, "duplicate key 'name'"),
         (b"---\nname: a\ndescription: [x\n---\n", 3, "not valid YAML"),
