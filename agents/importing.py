@@ -1,19 +1,144 @@
-"""Bringing agent files into the portal: one file at a time, each all-or-nothing.
+"""Bringing agent files into the portal: files, folders and zip archives, with limits.
 
-Used by ``manage.py import_agents`` (and by the admin's import page): it reads a file with
-``agentfile.parse``, checks it with ``agentfile.validate`` and saves it with ``Agent.apply_file``.
+Used by ``manage.py import_agents`` and the admin's import page: each file is read with
+``agentfile.parse``, checked with ``agentfile.validate`` and saved with ``Agent.apply_file``. A file
+that fails saves nothing of itself; ``import_batch`` makes a whole batch all-or-nothing.
 """
 
 from __future__ import annotations
 
+import stat
+import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from io import BytesIO
+from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from . import agentfile
 from .models import Agent, Tool
+
+MAX_FILES_PER_BATCH = 500
+MAX_BATCH_BYTES = 10 * 1024 * 1024  # uncompressed, all files of a batch or an archive together
+MAX_COMPRESSION_RATIO = 100  # a zip entry that inflates more than this is treated as a bomb
+
+
+class BatchError(ValueError):
+    """The batch as a whole is refused (too many files, too big, an archive that is not one)."""
+
+
+@dataclass
+class Entry:
+    """One file of a batch: its bytes, or why it could not be read."""
+
+    source: str
+    data: bytes = b""
+    error: agentfile.AgentFileError | None = None
+
+
+def read_zip(source: str, data: bytes) -> list[Entry]:
+    """The ``.md`` files in a zip archive, checked before anything is inflated.
+
+    Entries with absolute paths, ``..`` segments or symlinks are refused one by one; an archive
+    with too many files, too many bytes or a suspicious compression ratio is refused whole.
+    """
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise BatchError(f"{source}: not a readable zip archive") from None
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        markdown = [info for info in members if info.filename.lower().endswith(".md")]
+        if len(markdown) > MAX_FILES_PER_BATCH:
+            raise BatchError(
+                f"{source}: {len(markdown)} .md files; a batch may hold at most "
+                f"{MAX_FILES_PER_BATCH}"
+            )
+        total = sum(info.file_size for info in markdown)
+        if total > MAX_BATCH_BYTES:
+            raise BatchError(
+                f"{source}: {total:,} bytes once uncompressed; a batch may hold at most "
+                f"{MAX_BATCH_BYTES:,}"
+            )
+        entries = []
+        for info in markdown:
+            name = f"{source}:{info.filename}"
+            problem = _zip_entry_problem(info)
+            if problem:
+                entries.append(Entry(name, error=agentfile.AgentFileError(problem)))
+                continue
+            with archive.open(info) as member:
+                # Never trust the sizes in the header: read at most one byte past the limit.
+                content = member.read(agentfile.MAX_FILE_BYTES + 1)
+            if len(content) > agentfile.MAX_FILE_BYTES:
+                entries.append(Entry(name, error=_too_large(info.file_size)))
+            else:
+                entries.append(Entry(name, content))
+        return entries
+
+
+def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
+    path = PurePosixPath(info.filename.replace("\\", "/"))
+    if path.is_absolute() or (path.parts and path.parts[0].endswith(":")):
+        return "absolute path in the archive; only relative paths are accepted"
+    if ".." in path.parts:
+        return "the path escapes the archive's folder ('..'); refused"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link; only regular files are accepted"
+    if info.file_size > agentfile.MAX_FILE_BYTES:
+        return str(_too_large(info.file_size).message)
+    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+        return (
+            f"compressed {info.file_size / info.compress_size:,.0f} to 1, more than "
+            f"{MAX_COMPRESSION_RATIO} to 1: refused as a possible zip bomb"
+        )
+    return ""
+
+
+def _too_large(size: int) -> agentfile.AgentFileError:
+    return agentfile.AgentFileError(
+        f"file too large: {size:,} bytes; an agent file may be at most "
+        f"{agentfile.MAX_FILE_BYTES:,} bytes"
+    )
+
+
+def expand(uploads: list[tuple[str, bytes]]) -> list[Entry]:
+    """Uploaded files (``.md`` or ``.zip``) as one batch of entries, within the batch limits."""
+    entries: list[Entry] = []
+    for source, data in uploads:
+        if source.lower().endswith(".zip"):
+            entries.extend(read_zip(source, data))
+        elif len(data) > agentfile.MAX_FILE_BYTES:
+            entries.append(Entry(source, error=_too_large(len(data))))
+        else:
+            entries.append(Entry(source, data))
+    if len(entries) > MAX_FILES_PER_BATCH:
+        raise BatchError(
+            f"{len(entries)} files; a batch may hold at most {MAX_FILES_PER_BATCH} files"
+        )
+    total = sum(len(entry.data) for entry in entries)
+    if total > MAX_BATCH_BYTES:
+        raise BatchError(f"{total:,} bytes in all; a batch may hold at most {MAX_BATCH_BYTES:,}")
+    return entries
+
+
+def read_path(path: Path) -> list[Entry]:
+    """A file from disk for the command line: ``.zip`` archives are opened, others read."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if path.suffix.lower() == ".zip":
+            if size > MAX_BATCH_BYTES:
+                raise BatchError(
+                    f"{source}: {size:,} bytes; an archive may be at most {MAX_BATCH_BYTES:,}"
+                )
+            return read_zip(source, path.read_bytes())
+        if size > agentfile.MAX_FILE_BYTES:
+            return [Entry(source, error=_too_large(size))]
+        return [Entry(source, path.read_bytes())]
+    except OSError as exc:
+        return [Entry(source, error=agentfile.AgentFileError(f"cannot read: {exc.strerror}"))]
 
 
 class Outcome:
@@ -48,12 +173,14 @@ class ImportResult:
 
 
 def find_agent_files(paths: list[str]) -> list[Path]:
-    """The files named, and every ``*.md`` under the folders named, in a stable order."""
+    """The files named, and every ``*.md`` and ``*.zip`` under the folders named, in order."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.md") if p.is_file()))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".md", ".zip"))
+            )
         else:
             found.append(path)
     return found
@@ -109,3 +236,40 @@ def import_file(
         # Someone created the same name between our check and our save.
         result.outcome = Outcome.CONFLICT
     return result
+
+
+def import_entry(entry: Entry, **options: object) -> ImportResult:
+    if entry.error is not None:
+        return ImportResult(entry.source, Outcome.ERROR, error=entry.error)
+    return import_file(entry.source, entry.data, **options)  # type: ignore[arg-type]
+
+
+def import_batch(
+    entries: list[Entry],
+    *,
+    update: bool = False,
+    dry_run: bool = False,
+    owner: AbstractBaseUser | None = None,
+) -> tuple[list[ImportResult], bool]:
+    """Import every entry or none: (results, saved). Nothing is saved if any entry fails, if
+    two entries name the same agent, or in a dry run."""
+    registry = Tool.registry()
+    with transaction.atomic():
+        results = [
+            import_entry(entry, update=update, dry_run=dry_run, owner=owner, registry=registry)
+            for entry in entries
+        ]
+        seen: dict[str, str] = {}
+        for result in results:
+            if result.name and not result.failed:
+                if result.name in seen:
+                    result.outcome = Outcome.ERROR
+                    result.error = agentfile.AgentFileError(
+                        f"the agent {result.name!r} is also in {seen[result.name]}; "
+                        "a batch may hold each agent once"
+                    )
+                seen.setdefault(result.name, result.source)
+        saved = not dry_run and not any(result.failed for result in results)
+        if not saved:
+            transaction.set_rollback(True)
+    return results, saved

@@ -7,7 +7,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents import agentfile
-from agents.importing import ImportResult, Outcome, find_agent_files, import_file
+from agents.importing import (
+    BatchError,
+    Entry,
+    ImportResult,
+    Outcome,
+    find_agent_files,
+    import_entry,
+    read_path,
+)
 from agents.models import Tool
 
 
@@ -19,7 +27,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help=".md or .zip files, or folders of them."
+        )
         parser.add_argument(
             "--update", action="store_true", help="Replace agents that already exist."
         )
@@ -39,48 +49,33 @@ class Command(BaseCommand):
 
         files = find_agent_files(options["paths"])
         if not files:
-            raise CommandError("no .md files found in the paths given")
+            raise CommandError("no .md or .zip files found in the paths given")
         registry = Tool.registry()
         counts = dict.fromkeys(
             [Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.CONFLICT, Outcome.ERROR],
             0,
         )
         for path in files:
-            result = self._import(path, options, owner, registry)
-            counts[result.outcome] += 1
-            self._report(result, options["dry_run"])
+            try:
+                entries = read_path(path)
+            except BatchError as exc:
+                entries = [Entry(str(path), error=agentfile.AgentFileError(str(exc)))]
+            for entry in entries:
+                result = import_entry(
+                    entry,
+                    update=options["update"],
+                    dry_run=options["dry_run"],
+                    owner=owner,
+                    registry=registry,
+                )
+                counts[result.outcome] += 1
+                self._report(result, options["dry_run"])
 
         prefix = "dry run, nothing saved: " if options["dry_run"] else ""
         summary = ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
-        self.stdout.write(f"{prefix}{len(files)} files: {summary}")
+        self.stdout.write(f"{prefix}{sum(counts.values())} files: {summary}")
         if counts[Outcome.ERROR]:
             raise SystemExit(1)
-
-    def _import(
-        self, path: Any, options: dict[str, Any], owner: Any, registry: dict[str, str | None]
-    ) -> ImportResult:
-        source = str(path)
-        try:
-            size = path.stat().st_size
-            if size > agentfile.MAX_FILE_BYTES:
-                raise agentfile.AgentFileError(
-                    f"file too large: {size:,} bytes; an agent file may be at most "
-                    f"{agentfile.MAX_FILE_BYTES:,} bytes"
-                )
-            data = path.read_bytes()
-        except OSError as exc:
-            error = agentfile.AgentFileError(f"cannot read the file: {exc.strerror}")
-            return ImportResult(source, Outcome.ERROR, error=error)
-        except agentfile.AgentFileError as exc:
-            return ImportResult(source, Outcome.ERROR, error=exc)
-        return import_file(
-            source,
-            data,
-            update=options["update"],
-            dry_run=options["dry_run"],
-            owner=owner,
-            registry=registry,
-        )
 
     def _report(self, result: ImportResult, dry_run: bool) -> None:
         style = self.style.ERROR if result.failed else None
