@@ -359,7 +359,7 @@ def _load_mapping(fm_text: str, first_line: int) -> _Loaded:
             raise AgentFileError(f"frontmatter key {key!r} is not text", line)
         frontmatter[key] = value
 
-    lines = fm_text.splitlines(keepends=True)
+    lines = _yaml_lines(fm_text)
     starts = [key_node.start_mark.line for key_node, _ in node.value]
     prefix = "".join(lines[: starts[0]])
     sources = {}
@@ -371,6 +371,17 @@ def _load_mapping(fm_text: str, first_line: int) -> _Loaded:
 
 def _load(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+
+
+_YAML_LINE_RE = re.compile(r"[^\n\x85\u2028\u2029]*(?:[\n\x85\u2028\u2029]|\Z)")
+
+
+def _yaml_lines(text: str) -> list[str]:
+    """Lines as YAML counts them (its marks' line numbers), each with its line break.
+
+    ``str.splitlines`` also breaks at form feeds and other separators YAML keeps inside values.
+    """
+    return [line for line in _YAML_LINE_RE.findall(text) if line]
 
 
 def _yaml_message(exc: yaml.YAMLError) -> str:
@@ -395,7 +406,7 @@ def _repair(fm_text: str, first_line: int, warnings: list[Notice]) -> _Loaded | 
     not parse on its own is taken as the plain text the author wrote, with a warning. Returns None
     when the file is not a list of ``key: value`` entries at all.
     """
-    lines = fm_text.splitlines(keepends=True)
+    lines = _yaml_lines(fm_text)
     entries: list[tuple[str, int, list[str]]] = []  # key, 0-based line, its lines
     prefix: list[str] = []
     for index, line in enumerate(lines):
@@ -698,12 +709,14 @@ def split_body(body: str) -> list[BodyPart]:
                 found = True
                 continue
         parts.append(BodyPart(markdown=section))
-    assert join_body(parts) == body
+    if join_body(parts) != body:  # cannot happen; if it ever did, keep the body whole
+        return [BodyPart(markdown=body)]
     return parts
 
 
 def _sections(body: str) -> list[str]:
-    lines = body.splitlines(keepends=True)
+    lines = body.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     sections: list[list[str]] = [[]]
     fence: str | None = None
     for line in lines:
@@ -740,7 +753,8 @@ def _is_instructions_section(section: str) -> bool:
 
 
 def _lift_steps(section: str) -> list[BodyPart] | None:
-    lines = section.splitlines(keepends=True)
+    lines = section.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     start = next((i for i, line in enumerate(lines) if line.startswith("1. ")), None)
     if start is None:
         return None
