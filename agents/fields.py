@@ -52,6 +52,11 @@ class YAMLField(models.TextField):
         kwargs.pop("null", None)
         return name, path, args, kwargs
 
+    def to_python(self, value: Any) -> Any:
+        # The value is Python data already (YAML is only how it is stored); TextField's to_python,
+        # which Model.full_clean calls, would turn a list or mapping into its str().
+        return value
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":
             return None

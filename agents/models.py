@@ -150,12 +150,16 @@ class Agent(models.Model):
     def tool_names(self) -> list[str]:
         return [entry.name for entry in self.tool_entries.all()]
 
-    def frontmatter(self) -> dict[str, Any]:
-        """Every key of the file in file order; empty values are left for render to drop."""
+    def frontmatter(self, tools: list[str] | None = None) -> dict[str, Any]:
+        """Every key of the file in file order; empty values are left for render to drop.
+
+        ``tools`` stands in for the saved tool rows: what a form is about to save, so that an
+        agent (saved or not) can be checked before its rows are written.
+        """
         values: dict[str, Any] = {
             key: getattr(self, field) for key, (field, _) in FIELD_FOR_KEY.items()
         }
-        values["tools"] = self.tool_names()
+        values["tools"] = self.tool_names() if tools is None else list(tools)
         values["disallowedTools"] = list(self.disallowed_tools or [])
         extras = dict(self.extra_frontmatter or {})
         for key, value in extras.items():
