@@ -9,9 +9,11 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from . import views
 from .forms import (
     AgentAdminForm,
     AgentToolForm,
@@ -136,6 +138,14 @@ class AgentAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["agents/admin.css"]}
+
+    change_list_template = "admin/agents/agent/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        import_url = path(
+            "import/", self.admin_site.admin_view(views.import_page), name="agents_agent_import"
+        )
+        return [import_url, *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
         return super().get_queryset(request).for_listing()

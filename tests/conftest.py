@@ -38,3 +38,12 @@ def reviewer(django_user_model):
     return django_user_model.objects.create_user(
         "reviewer", "reviewer@example.com", "pw-reviewer-1"
     )
+
+
+@pytest.fixture(autouse=True)
+def static_urls_without_a_manifest(settings):
+    # With DEBUG off the manifest storage needs collectstatic; pages under test only need URLs.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -20,15 +20,6 @@ def change_url(agent: Agent) -> str:
     return reverse("admin:agents_agent_change", args=[agent.pk])
 
 
-@pytest.fixture(autouse=True)
-def static_urls_without_a_manifest(settings):
-    # With DEBUG off the manifest storage needs collectstatic; admin pages only need the URLs.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def inline(prefix: str, rows: list[dict], initial: int = 0) -> dict[str, str]:
     """POST data for an inline: its management form, then one set of fields per row."""
     data = {
