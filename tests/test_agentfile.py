@@ -130,6 +130,8 @@ def test_crlf_and_bom_are_repaired_with_a_warning():
         ),
         ("description: **Bold** expert for Go", "**Bold** expert for Go"),
         ("description: *", "*"),
+        ("description: `make test` runner", "`make test` runner"),
+        ("description: @reviewer's helper", "@reviewer's helper"),
     ],
 )
 def test_values_yaml_cannot_read_are_taken_as_written_with_a_warning(line, value):
