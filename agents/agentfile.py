@@ -507,6 +507,16 @@ class _Emitter(yaml.emitter.Emitter):
         # safe and no style was asked for, use it rather than PyYAML's single quotes.
         if style == "'" and not self.event.style:
             return '"'
+        if style in ("'", "|", ">"):
+            text = self.event.value
+            # NEL, LS and PS written raw are line breaks to YAML 1.1 (PyYAML folds or
+            # normalises them) but text to YAML 1.2: only escaped do they read back the same.
+            if set(text) & {"\x85", "\u2028", "\u2029"}:
+                return '"'
+            # A block scalar that must keep its trailing line breaks ('|+') makes PyYAML end the
+            # document with a '...' line, which would close the frontmatter's YAML early.
+            if style != "'" and self.determine_block_hints(text).endswith("+"):
+                return '"'
         return style
 
 
