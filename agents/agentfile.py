@@ -464,7 +464,7 @@ def _as_written(entry_lines: list[str], key: str) -> str | None:
     rest = [line.rstrip("\n") for line in entry_lines[1:]]
     while rest and not rest[-1].strip():
         rest.pop()
-    if first[:1] and first[0] in "[{&!|>'\"%@`":
+    if first[:1] and first[0] in "[{&!|>'\"":
         return None  # flow collections, quotes, tags, block scalars: a real YAML mistake
     if any(line.strip() and line[:1] not in (" ", "\t") for line in rest):
         return None  # YAML needs continuation lines indented; this is not one value
@@ -486,6 +486,8 @@ def _as_written(entry_lines: list[str], key: str) -> str | None:
 def _why_plain_fails(value: str) -> str:
     if value.startswith("*"):
         return "a value starting with '*' reads as a YAML alias"
+    if value[:1] in ("`", "@", "%"):
+        return f"YAML reserves '{value[0]}' at the start of a value"
     if ": " in value:
         return "an unquoted ': ' inside it"
     return "YAML syntax inside it"
