@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -174,7 +174,10 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="download")
     def download_link(self, obj: Agent) -> str:
-        return format_html('<a class="button" href="{}">Download .md</a>', obj.get_download_url())
+        return format_html(
+            '<a class="button" href="{}">Download .md</a>',
+            reverse("agents:download-draft", kwargs={"name": obj.name}),
+        )
 
     def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
         if not change and obj.owner_id is None:

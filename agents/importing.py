@@ -14,10 +14,11 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from . import agentfile
-from .models import Agent, Tool
+from . import agentfile, permissions
+from .models import Agent, Event, Tool, WorkflowError
 
 MAX_FILES_PER_BATCH = 500
 MAX_BATCH_BYTES = 10 * 1024 * 1024  # uncompressed, all files of a batch or an archive together
@@ -193,9 +194,16 @@ def import_file(
     update: bool = False,
     dry_run: bool = False,
     owner: AbstractBaseUser | None = None,
+    actor: AbstractBaseUser | None = None,
+    publish: bool = False,
     registry: dict[str, str | None] | None = None,
 ) -> ImportResult:
-    """Create or update the agent a file describes. Saves nothing when the file has an error."""
+    """Create or update the agent a file describes, as a new draft revision (published at once
+    with ``publish``). Saves nothing when the file has an error.
+
+    ``actor`` is who imports: a person on the import page, or None for the operator at the
+    command line. ``owner`` owns agents the import creates.
+    """
     try:
         parsed = agentfile.parse(data, filename=source)
     except agentfile.AgentFileError as exc:
@@ -225,6 +233,10 @@ def import_file(
             result.outcome = Outcome.CONFLICT
             return result
         result.outcome = Outcome.UPDATED
+    refusal = _refusal(existing, actor)
+    if refusal:
+        result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(refusal)
+        return result
     if dry_run:
         return result
 
@@ -232,10 +244,30 @@ def import_file(
     try:
         with transaction.atomic():
             agent.apply_file(parsed)
+            agent.record_revision(actor, note=f"Imported from {source}")
+            if publish:
+                agent.transition(
+                    Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
+                )
     except IntegrityError:
         # Someone created the same name between our check and our save.
         result.outcome = Outcome.CONFLICT
+    except (WorkflowError, PermissionDenied) as exc:
+        result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(str(exc))
     return result
+
+
+def _refusal(existing: Agent | None, actor: AbstractBaseUser | None) -> str:
+    """Why this actor may not import over ``existing`` (or create a new agent), or ''."""
+    if existing is None:
+        return "" if permissions.can_author(actor) else "You may not create agents."
+    if not existing.can_edit(actor):
+        return f"You may not change {existing.name}: it belongs to someone else."
+    try:
+        existing.check_editable()
+    except WorkflowError as exc:
+        return str(exc)
+    return ""
 
 
 def import_entry(entry: Entry, **options: object) -> ImportResult:
@@ -250,13 +282,16 @@ def import_batch(
     update: bool = False,
     dry_run: bool = False,
     owner: AbstractBaseUser | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> tuple[list[ImportResult], bool]:
     """Import every entry or none: (results, saved). Nothing is saved if any entry fails, if
     two entries name the same agent, or in a dry run."""
     registry = Tool.registry()
     with transaction.atomic():
         results = [
-            import_entry(entry, update=update, dry_run=dry_run, owner=owner, registry=registry)
+            import_entry(
+                entry, update=update, dry_run=dry_run, owner=owner, actor=actor, registry=registry
+            )
             for entry in entries
         ]
         seen: dict[str, str] = {}

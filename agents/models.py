@@ -1,18 +1,25 @@
-"""Agents as the portal stores them: every part of an agent file, editable on its own.
+"""Agents as the portal stores them: every part of an agent file, editable on its own, with
+immutable revisions of the file, a review workflow and an audit trail.
 
-The bridge between rows and the file is here (``Agent.to_file_data`` / ``Agent.apply_file``);
-the file format itself lives in ``agents.agentfile``.
+The bridge between rows and the file is here (``Agent.render`` / ``Agent.apply_file``); the file
+format itself lives in ``agents.agentfile``; who may do what in ``agents.permissions``. State
+changes go only through ``Agent.transition``, driven by the ``TRANSITIONS`` table.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from . import agentfile
+from . import agentfile, permissions
 from .fields import YAMLField
 
 
@@ -49,10 +56,33 @@ class Tool(models.Model):
 
 class AgentQuerySet(models.QuerySet):
     def for_listing(self) -> AgentQuerySet:
-        return self.select_related("owner").prefetch_related("tool_entries")
+        return self.select_related("owner").prefetch_related("tool_entries", "maintainers")
 
     def for_export(self) -> AgentQuerySet:
         return self.prefetch_related("tool_entries", "sections", "steps")
+
+    def for_download(self) -> AgentQuerySet:
+        return self.select_related("published_revision").prefetch_related("maintainers")
+
+    def listed(self) -> AgentQuerySet:
+        """What lists show by default: everything but archived agents."""
+        return self.exclude(status=Agent.Status.ARCHIVED)
+
+    def in_review(self) -> AgentQuerySet:
+        """The review queue: each agent with its submitter and submission time (one query)."""
+        submits = Event.objects.filter(agent=models.OuterRef("pk"), action=Event.Action.SUBMIT)
+        latest = submits.order_by("-created_at", "-pk")
+        return (
+            self.filter(status=Agent.Status.IN_REVIEW)
+            .select_related("owner", "published_revision")
+            .annotate(
+                submitted_at=models.Subquery(latest.values("created_at")[:1]),
+                submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
+                submitted_by_name=models.Subquery(latest.values("actor__username")[:1]),
+                submitted_note=models.Subquery(latest.values("comment")[:1]),
+            )
+            .order_by("submitted_at")
+        )
 
 
 # Frontmatter key -> (model field, the Python types its value may have). A value of another type
@@ -78,8 +108,27 @@ FIELD_FOR_KEY: dict[str, tuple[str, tuple[type, ...]]] = {
 PREFIX_SOURCE = ""
 
 
+class WorkflowError(Exception):
+    """A state change or edit that cannot happen now; the message says why, for a person."""
+
+
+class StaleEdit(WorkflowError):
+    """Someone else saved the agent after the editor opened it."""
+
+    def __init__(self, message: str, diff: str):
+        super().__init__(message)
+        self.diff = diff
+
+
 class Agent(models.Model):
     """A Claude Code subagent: its frontmatter fields, its tools, and its prompt."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        ARCHIVED = "archived", "Archived"
 
     name = models.CharField(
         max_length=200,
@@ -127,6 +176,25 @@ class Agent(models.Model):
         on_delete=models.SET_NULL,
         related_name="agents",
     )
+    maintainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="maintained_agents",
+        help_text="Authors who may edit this agent besides its owner.",
+    )
+    # Moved only by Agent.transition (a conditional UPDATE), never edited directly.
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    published_revision = models.ForeignKey(
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The approved file everyone downloads, until a newer revision is approved.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,6 +212,158 @@ class Agent(models.Model):
     @property
     def name_follows_pattern(self) -> bool:
         return bool(agentfile.NAME_RE.match(self.name))
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.published_revision_id is not None and self.status != self.Status.ARCHIVED
+
+    def can_edit(self, user: Any) -> bool:
+        return permissions.can_edit(user, self)
+
+    def can_view(self, user: Any) -> bool:
+        return permissions.can_view(user, self)
+
+    def can_see_drafts(self, user: Any) -> bool:
+        return permissions.can_see_drafts(user, self)
+
+    # --- revisions and workflow -----------------------------------------------------------
+
+    def latest_revision(self) -> Revision | None:
+        return self.revisions.order_by("-number").first()
+
+    def check_editable(self) -> None:
+        if self.status == self.Status.IN_REVIEW:
+            raise WorkflowError(
+                f"{self.name} is in review: withdraw it from review before changing it."
+            )
+        if self.status == self.Status.ARCHIVED:
+            raise WorkflowError(f"{self.name} is archived: restore it before changing it.")
+
+    def lock_for_edit(self, base_revision: int) -> None:
+        """Hold the agent's row until the end of the transaction, or fail if someone saved a
+        new revision since the editor loaded revision ``base_revision``.
+
+        PostgreSQL blocks a second editor here until the first commits; SQLite runs write
+        transactions one at a time (``transaction_mode=IMMEDIATE`` in settings).
+        """
+        Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
+        latest = self.latest_revision()
+        if latest is not None and latest.number != base_revision:
+            base = self.revisions.filter(number=base_revision).first()
+            diff = unified_diff(
+                base.text if base else "",
+                latest.text,
+                f"revision {base_revision} (what you opened)",
+                f"revision {latest.number} (saved by {latest.author or 'someone'})",
+            )
+            raise StaleEdit(
+                f"Someone else changed {self.name} while you were editing it: revision "
+                f"{latest.number} was saved by {latest.author or 'someone'} at "
+                f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}. Nothing of yours was "
+                "saved; your changes are still in the form. Here is what they changed:",
+                diff,
+            )
+
+    def record_revision(
+        self, user: Any, note: str = "", action: str | None = None
+    ) -> Revision | None:
+        """Store the file as a new revision if it changed; an edit moves the agent to draft.
+
+        Returns the new revision, or None when the rendered file is the same as the latest.
+        """
+        text = Agent.objects.for_export().get(pk=self.pk).render()
+        latest = self.latest_revision()
+        if latest is not None and latest.text == text:
+            return None
+        self.check_editable()
+        revision = Revision.objects.create(
+            agent=self,
+            number=(latest.number if latest else 0) + 1,
+            text=text,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            author=user,
+            note=note,
+        )
+        if action is None:
+            action = Event.Action.EDIT if latest else Event.Action.CREATE
+        self.transition(action, user, comment=note, revision=revision)
+        return revision
+
+    def allowed_actions(self, user: Any) -> list[str]:
+        """The workflow actions this user may take on the agent now (for buttons and menus)."""
+        return [
+            name
+            for name, rule in TRANSITIONS.items()
+            if rule.manual and self.status in rule.sources and self._permits(rule, user) is None
+        ]
+
+    def _permits(self, rule: Transition, user: Any) -> str | None:
+        """Why the user may not take this step, or None if they may."""
+        if not permissions.has_role(user, rule.role, self):
+            return f"You may not {rule.verb} {self.name}: that needs the {rule.role} role."
+        if rule.name == Event.Action.APPROVE and not permissions.is_operator(user):
+            submitter = self.submitter_id()
+            if submitter is not None and submitter == user.pk:
+                return f"You submitted {self.name}; someone else has to approve it."
+        return None
+
+    def submitter_id(self) -> int | None:
+        event = self.events.filter(action=Event.Action.SUBMIT).order_by("-created_at", "-pk")
+        return event.values_list("actor_id", flat=True).first()
+
+    def transition(
+        self, action: str, user: Any, comment: str = "", revision: Revision | None = None
+    ) -> Event:
+        """Take one step of the workflow, or raise WorkflowError / PermissionDenied.
+
+        The step is a conditional UPDATE (``WHERE status IN sources``): when two people act on
+        the same agent at once, exactly one of them succeeds.
+        """
+        rule = TRANSITIONS[action]
+        refusal = self._permits(rule, user)
+        if refusal:
+            raise PermissionDenied(refusal)
+        comment = comment.strip()
+        if rule.needs_comment and not comment:
+            raise WorkflowError(f"Say what has to change: a comment is required to {rule.verb}.")
+        changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
+        with transaction.atomic():
+            if rule.publishes:
+                revision = revision or self.latest_revision()
+                if revision is None:
+                    raise WorkflowError(f"{self.name} has no revision to publish yet.")
+                changes["published_revision"] = revision
+            before = self.status
+            updated = Agent.objects.filter(pk=self.pk, status__in=rule.sources).update(**changes)
+            if not updated:
+                current = Agent.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+                label = self.Status(current).label.lower() if current else "deleted"
+                raise WorkflowError(
+                    f"{self.name} is {label} now, so it cannot be {rule.done}"
+                    + (" (someone else acted on it first)." if current != before else ".")
+                )
+            event = Event.objects.create(
+                agent=self,
+                revision=revision or (self.latest_revision() if rule.publishes else None),
+                actor=user,
+                action=action,
+                from_status=before,
+                to_status=rule.target,
+                comment=comment,
+            )
+            for field, value in changes.items():
+                setattr(self, field, value)
+            transaction.on_commit(lambda: notify(event))
+        return event
+
+    def restore_revision(self, revision: Revision, user: Any) -> Revision | None:
+        """Make an old revision the agent's content again, as a new draft revision."""
+        with transaction.atomic():
+            self.check_editable()
+            self.apply_file(agentfile.parse(revision.text))
+            return self.record_revision(
+                user, note=f"Restored revision {revision.number}", action=Event.Action.ROLLBACK
+            )
 
     # --- rows -> file ---------------------------------------------------------------------
 
@@ -250,6 +470,144 @@ class Agent(models.Model):
                 sections.append(Section(agent=self, position=position, markdown=part.markdown))
         Section.objects.bulk_create(sections)
         InstructionStep.objects.bulk_create(steps)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed step: from which states, to which state, by whom."""
+
+    name: str
+    sources: frozenset[str]
+    target: str
+    role: str
+    verb: str  # "approve": in messages, "You may not approve ..."
+    done: str  # "approved": "... so it cannot be approved"
+    needs_comment: bool = False
+    publishes: bool = False
+    manual: bool = True  # offered as a button; edits and creation happen by saving
+
+
+_S = Agent.Status
+_EDITABLE = frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED})
+_ALL = frozenset(_S.values)
+
+TRANSITIONS: dict[str, Transition] = {
+    rule.name: rule
+    for rule in [
+        Transition("create", _ALL - {_S.ARCHIVED}, _S.DRAFT, permissions.EDITOR,
+                   "create", "created", manual=False),
+        Transition("edit", _EDITABLE, _S.DRAFT, permissions.EDITOR,
+                   "edit", "edited", manual=False),
+        Transition("rollback", _EDITABLE, _S.DRAFT, permissions.EDITOR,
+                   "restore an old revision of", "rolled back", manual=False),
+        Transition("submit", frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}), _S.IN_REVIEW,
+                   permissions.EDITOR, "submit", "submitted"),
+        Transition("withdraw", frozenset({_S.IN_REVIEW}), _S.DRAFT, permissions.EDITOR,
+                   "withdraw", "withdrawn"),
+        Transition("approve", frozenset({_S.IN_REVIEW}), _S.APPROVED, permissions.REVIEWER,
+                   "approve", "approved", publishes=True),
+        Transition("request_changes", frozenset({_S.IN_REVIEW}), _S.CHANGES_REQUESTED,
+                   permissions.REVIEWER, "request changes to", "sent back", needs_comment=True),
+        Transition("publish", _EDITABLE | {_S.IN_REVIEW}, _S.APPROVED, permissions.ADMIN,
+                   "publish", "published", publishes=True, manual=False),
+        Transition("archive", _ALL - {_S.ARCHIVED}, _S.ARCHIVED, permissions.ADMIN,
+                   "archive", "archived"),
+        Transition("restore", frozenset({_S.ARCHIVED}), _S.DRAFT, permissions.ADMIN,
+                   "restore", "restored"),
+    ]
+}  # fmt: skip
+
+
+class Revision(models.Model):
+    """One saved version of an agent's file: never changed once written."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    text = models.TextField(help_text="The exact file, as downloaded.")
+    sha256 = models.CharField(max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent_revisions",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True, help_text="What changed, and why.")
+
+    class Meta:
+        ordering = ["agent", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "number"], name="agents_revision_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent.name} r{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise WorkflowError("A revision is never changed once saved.")
+        super().save(*args, **kwargs)
+
+
+class Event(models.Model):
+    """One entry of the audit trail: who did what to which agent and revision, and when."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        EDIT = "edit", "Edited"
+        ROLLBACK = "rollback", "Restored an old revision"
+        SUBMIT = "submit", "Submitted for review"
+        WITHDRAW = "withdraw", "Withdrawn from review"
+        APPROVE = "approve", "Approved"
+        REQUEST_CHANGES = "request_changes", "Changes requested"
+        PUBLISH = "publish", "Published by an operator"
+        ARCHIVE = "archive", "Archived"
+        RESTORE = "restore", "Restored from the archive"
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="events")
+    revision = models.ForeignKey(
+        Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent_events",
+        help_text="Empty: the operator at the command line.",
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=Agent.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Agent.Status.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        who = self.actor or "operator"
+        return f"{self.agent.name}: {self.get_action_display()} by {who}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise WorkflowError("The audit trail is never changed once written.")
+        super().save(*args, **kwargs)
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
+        )
+    )
+
+
+def notify(event: Event) -> None:
+    from .notifications import send_for
+
+    send_for(event)
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:

@@ -5,5 +5,6 @@ from . import views
 app_name = "agents"
 
 urlpatterns = [
+    path("<path:name>/draft.md", views.download_draft, name="download-draft"),
     path("<path:name>.md", views.download, name="download"),
 ]

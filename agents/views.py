@@ -9,20 +9,20 @@ from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from . import agentfile, importing
+from . import agentfile, importing, permissions
 from .models import Agent
 
 
-def file_response(agent: Agent) -> HttpResponse:
-    """The agent's file as a download named after the agent."""
-    response = HttpResponse(agent.render().encode(), content_type="text/markdown; charset=utf-8")
+def file_response(name: str, text: str) -> HttpResponse:
+    """An agent file as a download named after the agent."""
+    response = HttpResponse(text.encode(), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{agentfile.file_stem(agent.name)}.md"
+        True, f"{agentfile.file_stem(name)}.md"
     )
     return response
 
@@ -30,8 +30,21 @@ def file_response(agent: Agent) -> HttpResponse:
 @require_GET
 @login_required
 def download(request: HttpRequest, name: str) -> HttpResponse:
-    agent = get_object_or_404(Agent.objects.for_export(), name=name)
-    return file_response(agent)
+    """The published file: what everyone installs, even while a newer draft is under way."""
+    agent = get_object_or_404(Agent.objects.for_download(), name=name)
+    if not agent.is_downloadable:
+        raise Http404("This agent has no published revision.")
+    return file_response(agent.name, agent.published_revision.text)
+
+
+@require_GET
+@login_required
+def download_draft(request: HttpRequest, name: str) -> HttpResponse:
+    """The current working file, for the people who may edit or review it."""
+    agent = get_object_or_404(Agent.objects.for_export().prefetch_related("maintainers"), name=name)
+    if not agent.can_see_drafts(request.user):
+        raise Http404("No such agent.")
+    return file_response(agent.name, agent.render())
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -97,7 +110,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     The files travel from the preview to the confirmation in a signed field, so any app server
     behind a load balancer can finish the import.
     """
-    if not request.user.has_perm("agents.add_agent"):
+    if not permissions.can_author(request.user):
         raise PermissionDenied
     form = ImportUploadForm()
     results: list[importing.ImportResult] = []
@@ -109,9 +122,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
         except signing.BadSignature:
             messages.error(request, "This import expired or was altered; upload the files again.")
             return redirect("admin:agents_agent_import")
-        if update and not request.user.has_perm("agents.change_agent"):
-            raise PermissionDenied
-        results, saved = importing.import_batch(entries, update=update, owner=request.user)
+        results, saved = importing.import_batch(
+            entries, update=update, owner=request.user, actor=request.user
+        )
         if saved:
             counts = Counter(result.outcome for result in results)
             summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
@@ -122,15 +135,13 @@ def import_page(request: HttpRequest) -> HttpResponse:
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             update = form.cleaned_data["update"]
-            if update and not request.user.has_perm("agents.change_agent"):
-                raise PermissionDenied
             try:
                 entries = importing.expand(form.cleaned_data["files"])
             except importing.BatchError as exc:
                 batch_error = f"Nothing was imported: {exc}."
             else:
                 results, _ = importing.import_batch(
-                    entries, update=update, dry_run=True, owner=request.user
+                    entries, update=update, dry_run=True, owner=request.user, actor=request.user
                 )
                 if any(result.failed for result in results):
                     batch_error = "Nothing can be imported until every file is fixed or removed."

@@ -48,3 +48,10 @@ class AgentFactory(factory.django.DjangoModelFactory):
             InstructionStep(agent=agent, position=i, title=f"Step {i}", text=f"Do thing {i}.")
             for i in range(1, count + 1)
         )
+
+    @factory.post_generation
+    def published(agent, create, extracted, **kwargs):
+        """``published=True``: record the file as revision 1 and publish it (as the operator)."""
+        agent.record_revision(None, note="created by a test")
+        if extracted:
+            agent.transition("publish", None)

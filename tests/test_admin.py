@@ -135,12 +135,13 @@ def test_changelist_shows_agents_with_their_tools(admin_client):
 def test_changelist_query_count_does_not_grow(admin_client, django_assert_num_queries):
     AgentFactory.create_batch(3, steps=4, tools=3)
     # session, user, tool registry (tool filter), count of the filtered agents, count of all
-    # agents, page of agents (+owner), tools prefetch, model filter values, color filter values
-    with django_assert_num_queries(9):
+    # agents, page of agents (+owner), tools prefetch, maintainers prefetch, model filter values,
+    # color filter values
+    with django_assert_num_queries(10):
         response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     AgentFactory.create_batch(30, steps=4, tools=3)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
 
@@ -351,12 +352,13 @@ def test_internal_fields_are_not_on_the_form(admin_client):
 def test_change_page_query_count_does_not_grow_with_rows(admin_client, django_assert_num_queries):
     few = AgentFactory(steps=2, tools=2)
     many = AgentFactory(steps=20, tools=8)
-    # session, user, agent (+owner), its tools (prefetch); the inlines: tools, steps (+agent),
-    # sections; content type (for the history link; cleared so both runs look it up), owner
-    # choices; the preview: agent, tools, sections, steps; the tool picker: registry, MCP tools
+    # session, user, agent (+owner), its tools and maintainers (prefetch); the inlines: tools,
+    # steps (+agent), sections; content type (for the history link; cleared so both runs look it
+    # up), owner choices; the preview: agent, tools, sections, steps; the tool picker: registry,
+    # MCP tools
     for agent in (few, many):
         ContentType.objects.clear_cache()
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(16):
             admin_client.get(change_url(agent))
 
 
@@ -379,7 +381,7 @@ def test_change_page_previews_the_file_escaped(admin_client):
 
 def test_change_page_links_to_the_download(admin_client):
     agent = AgentFactory(name="code-reviewer", steps=2, tools=2)
-    url = reverse("agents:download", kwargs={"name": "code-reviewer"})
+    url = reverse("agents:download-draft", kwargs={"name": "code-reviewer"})
 
     content = admin_client.get(change_url(agent)).content.decode()
     download = admin_client.get(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -107,13 +107,13 @@ def test_the_changelist_links_to_the_import_page(admin_client):
     assert f'href="{URL}"' in response.content.decode()
 
 
-def test_the_import_page_needs_permission_to_add_agents(client, author):
+def test_the_import_page_is_for_authors(client, author):
     author.is_staff = True
     author.save()
     client.force_login(author)
     assert client.get(URL).status_code == 403
 
-    author.user_permissions.add(Permission.objects.get(codename="add_agent"))
+    author.groups.add(Group.objects.get(name="Authors"))
     assert client.get(URL).status_code == 200
 
 

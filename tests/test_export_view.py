@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_download_serves_the_example_byte_for_byte(client, author, example_bytes):
-    import_file("python-backend-expert.md", example_bytes)
+    import_file("python-backend-expert.md", example_bytes, publish=True)
     client.force_login(author)
 
     response = client.get(reverse("agents:download", kwargs={"name": "python-backend-expert"}))
@@ -24,7 +24,7 @@ def test_download_serves_the_example_byte_for_byte(client, author, example_bytes
 
 
 def test_download_needs_a_logged_in_user(client):
-    AgentFactory(name="code-reviewer")
+    AgentFactory(name="code-reviewer", published=True)
 
     response = client.get(reverse("agents:download", kwargs={"name": "code-reviewer"}))
 
@@ -41,7 +41,7 @@ def test_download_of_an_unknown_agent_is_404(client, author):
 
 
 def test_download_refuses_other_methods(client, author):
-    AgentFactory(name="code-reviewer")
+    AgentFactory(name="code-reviewer", published=True)
     client.force_login(author)
 
     response = client.post(reverse("agents:download", kwargs={"name": "code-reviewer"}))
@@ -51,7 +51,7 @@ def test_download_refuses_other_methods(client, author):
 
 def test_download_file_name_is_safe_for_an_imported_name_with_a_slash(client, author):
     text = "---\nname: Python DevOps/CI-CD Expert\ndescription: Builds pipelines.\n---\nBody\n"
-    import_file("odd.md", text.encode())
+    import_file("odd.md", text.encode(), publish=True)
     client.force_login(author)
 
     response = client.get("/agents/Python DevOps/CI-CD Expert.md")
@@ -65,14 +65,26 @@ def test_download_file_name_is_safe_for_an_imported_name_with_a_slash(client, au
 def test_download_query_count_does_not_grow_with_steps_and_tools(
     client, author, steps, django_assert_num_queries
 ):
-    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8))
+    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8), published=True)
     client.force_login(author)
     url = reverse("agents:download", kwargs={"name": agent.name})
-    # session, user, agent, tools prefetch, sections prefetch, steps prefetch
-    with django_assert_num_queries(6):
+    # session, user, agent (+published revision), maintainers
+    with django_assert_num_queries(4):
         response = client.get(url)
     assert response.content.decode().count("**Step ") == steps
     assert f"{steps}. **Step {steps}**" in response.content.decode()
+
+
+@pytest.mark.parametrize("steps", [1, 40])
+def test_draft_download_query_count_does_not_grow_with_steps_and_tools(
+    admin_client, steps, django_assert_num_queries
+):
+    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8))
+    url = reverse("agents:download-draft", kwargs={"name": agent.name})
+    # session, user, agent, tools, sections, steps, maintainers
+    with django_assert_num_queries(7):
+        response = admin_client.get(url)
+    assert response.content.decode().count("**Step ") == steps
 
 
 def test_agent_render_numbers_steps_in_position_order():

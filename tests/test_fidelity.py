@@ -100,16 +100,21 @@ def trips(django_db_setup, django_db_blocker) -> list[Trip]:
         registry = Tool.registry()
         for path in corpus_files():
             trip = Trip(path, path.read_bytes())
-            result = import_file(path.name, trip.original, registry=registry)
-            trip.warnings = [str(w) for w in result.warnings]
-            if result.failed:
-                trip.error = result.line()
-            else:
-                trip.exported = Agent.objects.for_export().get(name=result.name).render().encode()
-                Agent.objects.filter(name=result.name).delete()
-                import_file(path.name, trip.exported, registry=registry)
-                trip.again = Agent.objects.for_export().get(name=result.name).render().encode()
-                Agent.objects.filter(name=result.name).delete()
+            with transaction.atomic():  # each file into an empty database
+                result = import_file(path.name, trip.original, registry=registry)
+                trip.warnings = [str(w) for w in result.warnings]
+                if result.failed:
+                    trip.error = result.line()
+                else:
+                    agent = Agent.objects.for_export().get(name=result.name)
+                    trip.exported = agent.render().encode()
+                transaction.set_rollback(True)
+            if trip.exported:
+                with transaction.atomic():
+                    import_file(path.name, trip.exported, registry=registry)
+                    agent = Agent.objects.for_export().get(name=result.name)
+                    trip.again = agent.render().encode()
+                    transaction.set_rollback(True)
             results.append(trip)
         transaction.set_rollback(True)
     return results

@@ -47,7 +47,7 @@ def test_example_round_trips_byte_for_byte_through_the_commands(tmp_path, exampl
     assert status == 0
     assert output.startswith(f"created: {source} (python-backend-expert)")
 
-    run("export_agents", "--out", str(tmp_path / "out"), "python-backend-expert")
+    run("export_agents", "--out", str(tmp_path / "out"), "--all")
     assert (tmp_path / "out" / "python-backend-expert.md").read_bytes() == example_bytes
 
 

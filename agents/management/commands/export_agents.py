@@ -10,7 +10,10 @@ from agents.models import Agent
 
 
 class Command(BaseCommand):
-    help = "Write agents to DIR/<name>.md: the agents named, or every agent with --all."
+    help = (
+        "Write agents to DIR/<name>.md: the published file of each agent named, or, with --all, "
+        "every agent's current file, drafts included (a complete copy of the portal)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("names", nargs="*", metavar="NAME")
@@ -21,18 +24,26 @@ class Command(BaseCommand):
         names: list[str] = options["names"]
         if options["all"] == bool(names):
             raise CommandError("give agent names, or --all (not both)")
-        agents = Agent.objects.for_export()
         if names:
-            agents = agents.filter(name__in=names)
+            agents = Agent.objects.for_download().filter(name__in=names)
             missing = sorted(set(names) - {agent.name for agent in agents})
             if missing:
                 raise CommandError(f"no agent named: {', '.join(missing)}")
+            unpublished = sorted(agent.name for agent in agents if not agent.is_downloadable)
+            if unpublished:
+                raise CommandError(
+                    f"not published (or archived): {', '.join(unpublished)}; "
+                    "--all exports drafts too"
+                )
+            files = [(agent.name, agent.published_revision.text) for agent in agents]
+        else:
+            files = [(agent.name, agent.render()) for agent in Agent.objects.for_export()]
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
         written = 0
-        for agent in agents:
-            path = out / f"{agentfile.file_stem(agent.name)}.md"
-            path.write_bytes(agent.render().encode())
+        for name, text in files:
+            path = out / f"{agentfile.file_stem(name)}.md"
+            path.write_bytes(text.encode())
             self.stdout.write(f"wrote {path}")
             written += 1
         self.stdout.write(f"{written} agents exported to {out}")

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Show what would happen; save nothing."
         )
         parser.add_argument("--owner", metavar="USERNAME", help="Owner of created agents.")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publish each imported revision at once; the audit trail records the approval "
+            "as the operator's. Without it, imports are drafts waiting for review.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         owner = None
@@ -66,6 +72,7 @@ class Command(BaseCommand):
                     update=options["update"],
                     dry_run=options["dry_run"],
                     owner=owner,
+                    publish=options["publish"],
                     registry=registry,
                 )
                 counts[result.outcome] += 1

@@ -94,6 +94,7 @@ class Command(BaseCommand):
                 path.read_bytes(),
                 update=update,
                 owner=owner,
+                publish=True,  # the demo shows approved agents everyone can download
                 registry=registry,
             )
             if result.outcome == Outcome.CONFLICT:

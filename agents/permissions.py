@@ -1,0 +1,80 @@
+"""Who may do what: the one place that answers it.
+
+Roles come from Django groups (created by a migration): Authors edit their own agents and the
+agents that list them as maintainers; Reviewers review; superusers can do everything. ``None``
+stands for the operator at the command line (``manage.py import_agents``), who acts with full
+rights: web code always passes ``request.user``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Agent
+
+AUTHORS = "Authors"
+REVIEWERS = "Reviewers"
+
+EDITOR = "editor"
+REVIEWER = "reviewer"
+ADMIN = "admin"
+
+
+def groups_of(user: Any) -> frozenset[str]:
+    """The user's group names, read once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_agent_portal_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._agent_portal_groups = cached
+    return cached
+
+
+def is_operator(user: Any) -> bool:
+    return user is None
+
+
+def is_admin(user: Any) -> bool:
+    return is_operator(user) or bool(user.is_active and user.is_superuser)
+
+
+def can_review(user: Any) -> bool:
+    return is_admin(user) or REVIEWERS in groups_of(user)
+
+
+def can_author(user: Any) -> bool:
+    """May create agents."""
+    return is_admin(user) or AUTHORS in groups_of(user)
+
+
+def can_edit(user: Any, agent: Agent) -> bool:
+    """May change this agent's content and submit it for review."""
+    if is_admin(user):
+        return True
+    if AUTHORS not in groups_of(user):
+        return False
+    if agent.owner_id == user.pk:
+        return True
+    # maintainers are prefetched by the querysets that list agents for people
+    return any(maintainer.pk == user.pk for maintainer in agent.maintainers.all())
+
+
+def can_see_drafts(user: Any, agent: Agent) -> bool:
+    return can_review(user) or can_edit(user, agent)
+
+
+def can_view(user: Any, agent: Agent) -> bool:
+    """May see the agent at all: its published file, or its drafts when allowed."""
+    if can_see_drafts(user, agent):
+        return True
+    return bool(user and user.is_authenticated and agent.is_downloadable)
+
+
+def has_role(user: Any, role: str, agent: Agent) -> bool:
+    if role == EDITOR:
+        return can_edit(user, agent)
+    if role == REVIEWER:
+        return can_review(user)
+    return is_admin(user)
