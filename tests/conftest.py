@@ -23,21 +23,50 @@ def example_bytes() -> bytes:
     return shared_file(EXAMPLE).read_bytes()
 
 
+def member_of(user, *groups: str):
+    from django.contrib.auth.models import Group
+
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
 @pytest.fixture
 def author(django_user_model):
-    return django_user_model.objects.create_user("author", "author@example.com", "pw-author-1")
+    """An author (staff, in the Authors group) who owns nothing yet."""
+    user = django_user_model.objects.create_user(
+        "author", "author@example.com", "pw-author-1", is_staff=True
+    )
+    return member_of(user, "Authors")
 
 
 @pytest.fixture
 def other_author(django_user_model):
-    return django_user_model.objects.create_user("other", "other@example.com", "pw-other-1")
+    user = django_user_model.objects.create_user(
+        "other", "other@example.com", "pw-other-1", is_staff=True
+    )
+    return member_of(user, "Authors")
 
 
 @pytest.fixture
 def reviewer(django_user_model):
-    return django_user_model.objects.create_user(
-        "reviewer", "reviewer@example.com", "pw-reviewer-1"
+    user = django_user_model.objects.create_user(
+        "reviewer", "reviewer@example.com", "pw-reviewer-1", is_staff=True
     )
+    return member_of(user, "Reviewers")
+
+
+@pytest.fixture
+def other_reviewer(django_user_model):
+    user = django_user_model.objects.create_user(
+        "reviewer2", "reviewer2@example.com", "pw-reviewer-2", is_staff=True
+    )
+    return member_of(user, "Reviewers")
+
+
+@pytest.fixture
+def reader(django_user_model):
+    """A signed-in user with no role: may download published agents, nothing more."""
+    return django_user_model.objects.create_user("reader", "reader@example.com", "pw-reader-1")
 
 
 @pytest.fixture(autouse=True)
