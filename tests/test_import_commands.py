@@ -177,3 +177,13 @@ def test_export_refuses_unknown_names_and_needs_names_or_all(tmp_path):
         call_command("export_agents", "--out", str(tmp_path), "ghost", stdout=StringIO())
     with pytest.raises(CommandError, match="give agent names, or --all"):
         call_command("export_agents", "--out", str(tmp_path), stdout=StringIO())
+
+
+def test_export_refuses_two_agents_that_would_share_a_file(tmp_path):
+    write(tmp_path / "in", "a.md", REVIEWER.replace("code-reviewer", "Team/Reviewer"))
+    write(tmp_path / "in", "b.md", REVIEWER.replace("code-reviewer", "Team-Reviewer"))
+    run("import_agents", str(tmp_path / "in"))
+
+    with pytest.raises(CommandError, match="Team-Reviewer, Team/Reviewer -> .*Team-Reviewer.md"):
+        call_command("export_agents", "--out", str(tmp_path / "out"), "--all", stdout=StringIO())
+    assert not (tmp_path / "out").exists()

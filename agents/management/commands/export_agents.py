@@ -39,6 +39,17 @@ class Command(BaseCommand):
         else:
             files = [(agent.name, agent.render()) for agent in Agent.objects.for_export()]
         out = Path(options["out"])
+        by_path: dict[Path, list[str]] = {}
+        for name, _ in files:
+            by_path.setdefault(out / f"{agentfile.file_stem(name)}.md", []).append(name)
+        clashes = [
+            f"{', '.join(names)} -> {path}" for path, names in by_path.items() if len(names) > 1
+        ]
+        if clashes:
+            raise CommandError(
+                "these agents would be written to the same file; rename one of each: "
+                + "; ".join(clashes)
+            )
         out.mkdir(parents=True, exist_ok=True)
         written = 0
         for name, text in files:
