@@ -64,6 +64,10 @@ class AgentQuerySet(models.QuerySet):
     def for_download(self) -> AgentQuerySet:
         return self.select_related("published_revision").prefetch_related("maintainers")
 
+    def for_workflow(self) -> AgentQuerySet:
+        """One agent for the history and workflow pages: maintainers for the permission checks."""
+        return self.prefetch_related("maintainers")
+
     def listed(self) -> AgentQuerySet:
         """What lists show by default: everything but archived agents."""
         return self.exclude(status=Agent.Status.ARCHIVED)
@@ -270,23 +274,31 @@ class Agent(models.Model):
         """Store the file as a new revision if it changed; an edit moves the agent to draft.
 
         Returns the new revision, or None when the rendered file is the same as the latest.
+        Parallel saves take turns on the agent's row, so each gets the next number; a refused
+        save leaves no revision behind.
         """
-        text = Agent.objects.for_export().get(pk=self.pk).render()
-        latest = self.latest_revision()
-        if latest is not None and latest.text == text:
-            return None
-        self.check_editable()
-        revision = Revision.objects.create(
-            agent=self,
-            number=(latest.number if latest else 0) + 1,
-            text=text,
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
-            author=user,
-            note=note,
-        )
-        if action is None:
-            action = Event.Action.EDIT if latest else Event.Action.CREATE
-        self.transition(action, user, comment=note, revision=revision)
+        with transaction.atomic():
+            Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
+            text = Agent.objects.for_export().get(pk=self.pk).render()
+            latest = self.latest_revision()
+            if latest is not None and latest.text == text:
+                return None
+            self.check_editable()
+            if action is None:
+                action = Event.Action.EDIT if latest else Event.Action.CREATE
+            # Refuse before writing: a revision always has its event, and its author is a user.
+            refusal = self._permits(TRANSITIONS[action], user)
+            if refusal:
+                raise PermissionDenied(refusal)
+            revision = Revision.objects.create(
+                agent=self,
+                number=(latest.number if latest else 0) + 1,
+                text=text,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                author=user,
+                note=note,
+            )
+            self.transition(action, user, comment=note, revision=revision)
         return revision
 
     def allowed_actions(self, user: Any) -> list[str]:
@@ -344,7 +356,8 @@ class Agent(models.Model):
                 )
             event = Event.objects.create(
                 agent=self,
-                revision=revision or (self.latest_revision() if rule.publishes else None),
+                # Every entry names the revision it concerned: the agent's latest by default.
+                revision=revision or self.latest_revision(),
                 actor=user,
                 action=action,
                 from_status=before,
@@ -518,6 +531,46 @@ TRANSITIONS: dict[str, Transition] = {
 }  # fmt: skip
 
 
+class RevisionQuerySet(models.QuerySet):
+    def for_history(self) -> RevisionQuerySet:
+        """Newest first, with the author and ``was_published`` (ever approved or published)."""
+        return (
+            self.select_related("author")
+            .annotate(was_published=models.Exists(_publishing_events()))
+            .order_by("-number")
+        )
+
+    def published_at_some_point(self) -> RevisionQuerySet:
+        """What people who cannot see drafts may see: revisions that were once published."""
+        return self.filter(models.Exists(_publishing_events()))
+
+
+class EventQuerySet(models.QuerySet):
+    def for_trail(self) -> EventQuerySet:
+        """Audit entries as lists show them: agent, actor and revision number, newest first."""
+        return (
+            self.select_related("agent", "actor")
+            .annotate(revision_number=models.F("revision__number"))
+            .order_by("-created_at", "-pk")
+        )
+
+    def publishing(self) -> EventQuerySet:
+        return self.filter(action__in=PUBLISHING_ACTIONS)
+
+    def visible_to(self, user: Any) -> EventQuerySet:
+        """Everything about the agents whose drafts the user may see; of the other agents the
+        user may see, only the events that published a revision (the rest is about drafts)."""
+        drafts = permissions.drafts_filter(user, "agent__")
+        if drafts is None:
+            return self
+        viewable = permissions.view_filter(user, "agent__")
+        return self.filter(drafts | (models.Q(action__in=PUBLISHING_ACTIONS) & viewable))
+
+
+def _publishing_events() -> models.QuerySet:
+    return Event.objects.filter(revision=models.OuterRef("pk"), action__in=PUBLISHING_ACTIONS)
+
+
 class Revision(models.Model):
     """One saved version of an agent's file: never changed once written."""
 
@@ -534,6 +587,8 @@ class Revision(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=500, blank=True, help_text="What changed, and why.")
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["agent", "-number"]
@@ -583,6 +638,8 @@ class Event(models.Model):
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = EventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
 
@@ -594,6 +651,10 @@ class Event(models.Model):
         if self.pk is not None:
             raise WorkflowError("The audit trail is never changed once written.")
         super().save(*args, **kwargs)
+
+
+# The actions that make a revision the published one: what people without draft access see.
+PUBLISHING_ACTIONS = (Event.Action.APPROVE, Event.Action.PUBLISH)
 
 
 def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
+
 if TYPE_CHECKING:
     from .models import Agent
 
@@ -78,3 +80,33 @@ def has_role(user: Any, role: str, agent: Agent) -> bool:
     if role == REVIEWER:
         return can_review(user)
     return is_admin(user)
+
+
+# The same rules as filters, for lists that must not load rows the user may not see. ``field``
+# is the path from the queried model to the agent ("" on agents, "agent__" on events). None
+# means no restriction: an empty Q() would vanish when combined with |.
+
+
+def drafts_filter(user: Any, field: str = "") -> Q | None:
+    """``can_see_drafts`` as a filter on agents."""
+    if can_review(user):
+        return None
+    if AUTHORS not in groups_of(user):
+        return Q(**{f"{field}pk__in": []})
+    from .models import Agent
+
+    maintained = Agent.maintainers.through.objects.filter(user_id=user.pk).values("agent_id")
+    return Q(**{f"{field}owner_id": user.pk}) | Q(**{f"{field}pk__in": maintained})
+
+
+def view_filter(user: Any, field: str = "") -> Q | None:
+    """``can_view`` as a filter on agents."""
+    drafts = drafts_filter(user, field)
+    if drafts is None:
+        return None
+    if not (user and user.is_authenticated):
+        return drafts
+    downloadable = Q(**{f"{field}published_revision__isnull": False}) & ~Q(
+        **{f"{field}status": "archived"}
+    )
+    return drafts | downloadable
