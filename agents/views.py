@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import difflib
 from collections import Counter
 from typing import Any
 
@@ -9,13 +10,17 @@ from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from . import agentfile, importing, permissions
-from .models import Agent
+from .models import TRANSITIONS, Agent, Event, Revision, WorkflowError, unified_diff
 
 
 def file_response(name: str, text: str) -> HttpResponse:
@@ -157,3 +162,249 @@ def import_page(request: HttpRequest) -> HttpResponse:
         "batch_error": batch_error,
     }
     return render(request, "admin/agents/agent/import.html", context)
+
+
+# --- history, comparison, rollback, workflow and the audit trail -----------------------------
+#
+# Who sees what: an agent someone may not see is a 404, so names do not leak. People who may
+# edit or review an agent (permissions.can_see_drafts) see all its revisions and its whole
+# trail. Everyone else who may see it (it is published) sees only the revisions that were
+# published at some point and the events that published them: submissions, review comments and
+# edits are about drafts, and review comments often quote them.
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A portal page in the admin's look (header and styles, without the admin's menus)."""
+    base = {
+        "site_header": admin.site.site_header,
+        "site_title": admin.site.site_title,
+        "is_nav_sidebar_enabled": False,
+    }
+    return render(request, template, {**base, **context}, status=status)
+
+
+def _message_page(
+    request: HttpRequest, title: str, message: str, status: int, agent: Agent | None = None
+) -> HttpResponse:
+    return _page(
+        request, "agents/message.html", {"title": title, "message": message, "agent": agent}, status
+    )
+
+
+def _visible_agent(request: HttpRequest, name: str) -> Agent:
+    agent = get_object_or_404(Agent.objects.for_workflow(), name=name)
+    if not agent.can_view(request.user):
+        raise Http404("No agent by that name.")
+    return agent
+
+
+def _visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
+    revisions = agent.revisions.all()
+    return revisions if agent.can_see_drafts(user) else revisions.published_at_some_point()
+
+
+# The manual workflow actions as buttons: (button label, label of the comment field).
+ACTION_BUTTONS = {
+    "submit": ("Submit for review", "Change note: what changed, and why"),
+    "withdraw": ("Withdraw from review", "Comment (optional)"),
+    "approve": ("Approve and publish", "Comment (optional)"),
+    "request_changes": ("Request changes", "What has to change (required)"),
+    "archive": ("Archive", "Why (optional)"),
+    "restore": ("Restore from the archive", "Comment (optional)"),
+}
+
+
+@require_GET
+@login_required
+def history(request: HttpRequest, name: str) -> HttpResponse:
+    """An agent's revisions and audit trail, with comparison, rollback and workflow buttons."""
+    agent = _visible_agent(request, name)
+    user = request.user
+    sees_drafts = agent.can_see_drafts(user)
+    revisions = agent.revisions.for_history()
+    events = agent.events.for_trail()
+    if not sees_drafts:
+        revisions = revisions.published_at_some_point()
+        events = events.publishing()
+    revisions = list(revisions)
+    for newer, older in zip(revisions, revisions[1:], strict=False):
+        newer.previous_number = older.number
+    can_restore, restore_refusal = agent.can_edit(user), ""
+    if can_restore:
+        try:
+            agent.check_editable()
+        except WorkflowError as exc:
+            can_restore, restore_refusal = False, str(exc)
+    actions = [
+        {
+            "name": action,
+            "label": ACTION_BUTTONS[action][0],
+            "comment_label": ACTION_BUTTONS[action][1],
+            "comment_required": TRANSITIONS[action].needs_comment,
+        }
+        for action in agent.allowed_actions(user)
+    ]
+    context = {
+        "title": f"History of {agent.name}",
+        "agent": agent,
+        "sees_drafts": sees_drafts,
+        "revisions": revisions,
+        "events": list(events),
+        "can_edit": agent.can_edit(user),
+        "can_restore": can_restore,
+        "restore_refusal": restore_refusal,
+        "actions": actions,
+        "compare_from": revisions[1].number if len(revisions) > 1 else "",
+        "compare_to": revisions[0].number if revisions else "",
+    }
+    return _page(request, "agents/history.html", context)
+
+
+@require_GET
+@login_required
+def compare(request: HttpRequest, name: str) -> HttpResponse:
+    """Two revisions of an agent's file: a unified diff and a side-by-side view."""
+    agent = _visible_agent(request, name)
+    title = f"Compare revisions of {agent.name}"
+    try:
+        old_number, new_number = int(request.GET["from"]), int(request.GET["to"])
+    except (KeyError, ValueError):
+        return _message_page(
+            request,
+            title,
+            "Choose two revisions to compare: ?from=N&to=M, with revision numbers.",
+            400,
+            agent,
+        )
+    revisions = _visible_revisions(agent, request.user)
+    found = {rev.number: rev for rev in revisions.filter(number__in=[old_number, new_number])}
+    missing = [number for number in (old_number, new_number) if number not in found]
+    if missing:
+        return _message_page(
+            request,
+            title,
+            f"{agent.name} has no revision {missing[0]} that you can see.",
+            404,
+            agent,
+        )
+    old, new = found[old_number], found[new_number]
+    old_label = f"{agent.name}.md revision {old.number}"
+    new_label = f"{agent.name}.md revision {new.number}"
+    old_lines, new_lines = old.text.splitlines(), new.text.splitlines()
+    # make_table escapes the file's lines but not the two headings.
+    table = difflib.HtmlDiff(wrapcolumn=80).make_table(
+        old_lines, new_lines, escape(old_label), escape(new_label)
+    )
+    context = {
+        "title": title,
+        "agent": agent,
+        "old": old,
+        "new": new,
+        "diff": unified_diff(old.text, new.text, old_label, new_label),
+        "side_by_side": mark_safe(table),  # noqa: S308 -- difflib escaped the content
+        "numbers": list(revisions.order_by("-number").values_list("number", flat=True)),
+    }
+    return _page(request, "agents/compare.html", context)
+
+
+@require_GET
+@login_required
+def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
+    """One revision's exact file, as a download."""
+    agent = _visible_agent(request, name)
+    revision = _visible_revisions(agent, request.user).filter(number=number).first()
+    if revision is None:
+        raise Http404(f"{agent.name} has no revision {number} that you can see.")
+    return file_response(agent.name, revision.text)
+
+
+@require_POST
+@login_required
+def restore(request: HttpRequest, name: str, number: int) -> HttpResponse:
+    """Make an old revision the agent's file again, as a new draft revision (history stays)."""
+    agent = _visible_agent(request, name)
+    if not agent.can_edit(request.user):
+        messages.error(request, f"You may not restore revisions of {agent.name}.")
+        return redirect("agents:history", name=agent.name)
+    revision = agent.revisions.filter(number=number).first()
+    if revision is None:
+        return _message_page(
+            request, f"Restore {agent.name}", f"{agent.name} has no revision {number}.", 404, agent
+        )
+    try:
+        restored = agent.restore_revision(revision, request.user)
+    except (WorkflowError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        if restored is None:
+            messages.info(request, f"Revision {number} is the current file: nothing to restore.")
+        else:
+            messages.success(
+                request,
+                f"Restored revision {number} as revision {restored.number}, a new draft.",
+            )
+    return redirect("agents:history", name=agent.name)
+
+
+@require_POST
+@login_required
+def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
+    """Take one manual workflow step (submit, approve, ...); the history page says how it went."""
+    agent = _visible_agent(request, name)
+    rule = TRANSITIONS.get(action)
+    if rule is None or not rule.manual:
+        raise Http404("No such action.")
+    try:
+        event = agent.transition(action, request.user, comment=request.POST.get("comment", ""))
+    except (WorkflowError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        done = f"{agent.name} was {rule.done}."
+        if rule.publishes and event.revision is not None:
+            done += f" Everyone now downloads revision {event.revision.number}."
+        messages.success(request, done)
+    return redirect("agents:history", name=agent.name)
+
+
+class ActivityFilterForm(forms.Form):
+    agent = forms.CharField(required=False, help_text="Part of the agent's name.")
+    actor = forms.CharField(required=False, label="Who", help_text="A username.")
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Event.Action.choices])
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def apply(self, events: QuerySet[Event]) -> QuerySet[Event]:
+        """The events that match the valid filters (an invalid one is shown, not applied)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        if data.get("agent"):
+            events = events.filter(agent__name__icontains=data["agent"])
+        if data.get("actor"):
+            events = events.filter(actor__username__iexact=data["actor"])
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        if data.get("since"):
+            events = events.filter(created_at__date__gte=data["since"])
+        if data.get("until"):
+            events = events.filter(created_at__date__lte=data["until"])
+        return events
+
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@require_GET
+@login_required
+def activity(request: HttpRequest) -> HttpResponse:
+    """The portal-wide audit trail, of the agents the user may see, newest first."""
+    form = ActivityFilterForm(request.GET)
+    events = form.apply(Event.objects.visible_to(request.user).for_trail())
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"title": "Activity", "form": form, "page": page}
+    return _page(request, "agents/activity.html", context)
