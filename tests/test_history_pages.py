@@ -1,0 +1,549 @@
+"""The pages outside the admin: an agent's history, comparing and downloading revisions,
+restoring one, the workflow buttons, and the portal-wide activity."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from agents.models import Agent, Event
+
+from .factories import AgentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def url(view: str, agent: Agent, **kwargs) -> str:
+    return reverse(f"agents:{view}", kwargs={"name": agent.name, **kwargs})
+
+
+def shown_after(client, response) -> list[str]:
+    """The messages on the page a form's POST redirects to, as the user sees them."""
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    return [str(message) for message in page.context["messages"]]
+
+
+def edit(agent: Agent, user, description: str, note: str = "") -> None:
+    agent.description = description
+    agent.save()
+    agent.record_revision(user, note=note or f"Now: {description}")
+
+
+@pytest.fixture
+def published_with_draft(author, reviewer):
+    """code-reviewer: revision 1 published, revision 2 a draft in review."""
+    agent = AgentFactory(name="code-reviewer", owner=author, steps=2, published=True)
+    edit(agent, author, "A secret new description.", note="Secret draft note")
+    agent.transition("submit", author, comment="Please look at the new description")
+    return Agent.objects.get(pk=agent.pk)
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def test_history_shows_revisions_events_and_the_published_marker(
+    client, author, published_with_draft
+):
+    client.force_login(author)
+
+    response = client.get(url("history", published_with_draft))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Secret draft note" in page
+    assert "created by a test" in page
+    assert "published now" in page
+    assert "Submitted for review" in page
+    assert "Please look at the new description" in page
+    assert url("revision", published_with_draft, number=2) in page
+    assert f"{url('compare', published_with_draft)}?from=1&amp;to=2" in page
+
+
+def test_a_reader_sees_only_the_revisions_that_were_published(client, reader, published_with_draft):
+    client.force_login(reader)
+
+    response = client.get(url("history", published_with_draft))
+
+    assert response.status_code == 200
+    assert [rev.number for rev in response.context["revisions"]] == [1]
+    assert [event.action for event in response.context["events"]] == ["publish"]
+    page = response.content.decode()
+    assert "Secret draft note" not in page
+    assert "Please look at the new description" not in page
+    assert url("revision", published_with_draft, number=2) not in page
+    assert url("download-draft", published_with_draft) not in page
+
+
+def test_a_reader_cannot_fetch_or_compare_a_draft_revision(client, reader, published_with_draft):
+    client.force_login(reader)
+
+    assert client.get(url("revision", published_with_draft, number=2)).status_code == 404
+    response = client.get(url("compare", published_with_draft), {"from": 1, "to": 2})
+    assert response.status_code == 404
+    assert "has no revision 2 that you can see" in response.content.decode()
+    assert b"secret" not in response.content.lower()
+
+
+def test_a_reader_may_compare_two_revisions_that_were_both_published(
+    client, reader, reviewer, published_with_draft
+):
+    published_with_draft.transition("approve", reviewer)
+    client.force_login(reader)
+
+    response = client.get(url("compare", published_with_draft), {"from": 1, "to": 2})
+
+    assert response.status_code == 200
+    assert "+description: A secret new description." in response.content.decode()
+
+
+def test_the_author_of_another_agent_gets_404_for_a_draft_agent(client, author, other_author):
+    agent = AgentFactory(name="unpublished", owner=author)
+    client.force_login(other_author)
+
+    assert client.get(url("history", agent)).status_code == 404
+    assert client.get(url("compare", agent), {"from": 1, "to": 1}).status_code == 404
+    assert client.get(url("revision", agent, number=1)).status_code == 404
+    assert client.post(url("transition", agent, action="submit")).status_code == 404
+    assert client.post(url("restore", agent, number=1)).status_code == 404
+    assert Agent.objects.get(pk=agent.pk).status == "draft"
+
+
+def test_an_agent_nobody_may_see_answers_like_an_unknown_name(client, reader):
+    AgentFactory(name="unpublished")
+    client.force_login(reader)
+
+    hidden = client.get(reverse("agents:history", kwargs={"name": "unpublished"}))
+    unknown = client.get(reverse("agents:history", kwargs={"name": "no-such-agent"}))
+
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.content == unknown.content
+
+
+def test_the_pages_need_a_logged_in_user(client, published_with_draft):
+    for page in [
+        url("history", published_with_draft),
+        url("compare", published_with_draft) + "?from=1&to=2",
+        url("revision", published_with_draft, number=1),
+        reverse("agents:activity"),
+    ]:
+        response = client.get(page)
+        assert response.status_code == 302
+        assert reverse("admin:login") in response["Location"]
+
+
+def test_history_offers_the_workflow_buttons_the_user_may_use_now(
+    client, author, reviewer, reader, published_with_draft
+):
+    def buttons(user) -> list[str]:
+        client.force_login(user)
+        return [
+            action["name"]
+            for action in client.get(url("history", published_with_draft)).context["actions"]
+        ]
+
+    assert buttons(author) == ["withdraw"]
+    assert buttons(reviewer) == ["approve", "request_changes"]
+    assert buttons(reader) == []
+
+
+def test_restore_buttons_are_for_editors_of_an_editable_agent(
+    client, author, reviewer, published_with_draft
+):
+    restore_first = url("restore", published_with_draft, number=1)
+    client.force_login(reviewer)
+    assert restore_first not in client.get(url("history", published_with_draft)).content.decode()
+
+    client.force_login(author)
+    page = client.get(url("history", published_with_draft)).content.decode()
+    assert restore_first not in page
+    assert "withdraw it from review before changing it" in page
+
+    published_with_draft.transition("withdraw", author)
+    assert restore_first in client.get(url("history", published_with_draft)).content.decode()
+
+
+# --- compare and download -----------------------------------------------------------------
+
+
+def test_compare_shows_a_unified_diff_and_a_side_by_side_view(client, author, published_with_draft):
+    client.force_login(author)
+
+    response = client.get(url("compare", published_with_draft), {"from": 1, "to": 2})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<pre class="portal-diff">' in page
+    assert "--- code-reviewer.md revision 1" in page
+    assert "+++ code-reviewer.md revision 2" in page
+    assert "-description: Reviews change number" in page
+    assert "+description: A secret new description." in page
+    assert '<table class="diff"' in page
+    assert '<span class="diff_add">' in page or '<span class="diff_chg">' in page
+
+
+def test_compare_escapes_the_file_and_the_agent_name(client, admin_user):
+    agent = AgentFactory(name="x<b>y", description="<script>alert(1)</script>", published=True)
+    edit(agent, admin_user, "<img src=x onerror=alert(2)>")
+    client.force_login(admin_user)
+
+    page = client.get(url("compare", agent), {"from": 1, "to": 2}).content.decode()
+
+    assert "<script>alert(1)" not in page
+    assert "<img src=x" not in page
+    assert "x<b>y" not in page
+    assert "&lt;script&gt;alert(1)" in page
+    assert "x&lt;b&gt;y.md revision 1" in page
+
+
+def test_compare_of_identical_revisions_says_so(client, author, published_with_draft):
+    client.force_login(author)
+
+    response = client.get(url("compare", published_with_draft), {"from": 2, "to": 2})
+
+    assert response.status_code == 200
+    assert "The two revisions hold the same file." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"from": 1}, {"to": 2}, {"from": "one", "to": 2}, {"from": 1, "to": ""}]
+)
+def test_compare_without_two_revision_numbers_is_400_with_a_message(
+    client, author, published_with_draft, params
+):
+    client.force_login(author)
+
+    response = client.get(url("compare", published_with_draft), params)
+
+    assert response.status_code == 400
+    assert "Choose two revisions to compare" in response.content.decode()
+
+
+def test_compare_with_an_unknown_revision_is_404_with_a_message(
+    client, author, published_with_draft
+):
+    client.force_login(author)
+
+    response = client.get(url("compare", published_with_draft), {"from": 1, "to": 7})
+
+    assert response.status_code == 404
+    assert "code-reviewer has no revision 7 that you can see." in response.content.decode()
+
+
+def test_a_revision_downloads_as_its_exact_file(client, author, published_with_draft):
+    client.force_login(author)
+    first, second = published_with_draft.revisions.order_by("number")
+
+    response = client.get(url("revision", published_with_draft, number=1))
+
+    assert response.status_code == 200
+    assert response.content == first.text.encode()
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="code-reviewer.md"'
+    assert client.get(url("revision", published_with_draft, number=2)).content == (
+        second.text.encode()
+    )
+    assert client.get(url("revision", published_with_draft, number=3)).status_code == 404
+
+
+# --- restore ------------------------------------------------------------------------------
+
+
+def test_restoring_an_old_revision_adds_a_new_draft_revision_with_its_text(
+    client, author, reviewer, published_with_draft
+):
+    agent = published_with_draft
+    agent.transition("approve", reviewer)
+    client.force_login(author)
+
+    response = client.post(url("restore", agent, number=1))
+
+    assert response.status_code == 302
+    assert response["Location"] == url("history", agent)
+    assert shown_after(client, response) == ["Restored revision 1 as revision 3, a new draft."]
+    agent.refresh_from_db()
+    assert [rev.number for rev in agent.revisions.all()] == [3, 2, 1]
+    assert agent.revisions.get(number=3).text == agent.revisions.get(number=1).text
+    assert agent.status == "draft"
+    assert agent.published_revision.number == 2
+    event = agent.events.first()
+    assert (event.action, event.actor, event.revision.number) == ("rollback", author, 3)
+    history = client.get(url("history", agent))
+    assert [rev.number for rev in history.context["revisions"]] == [3, 2, 1]
+
+
+def test_restore_is_refused_with_a_message_while_the_agent_is_in_review(
+    client, author, published_with_draft
+):
+    client.force_login(author)
+
+    response = client.post(url("restore", published_with_draft, number=1))
+
+    assert shown_after(client, response) == [
+        "code-reviewer is in review: withdraw it from review before changing it."
+    ]
+    assert published_with_draft.revisions.count() == 2
+
+
+def test_restore_is_for_editors_only(client, reviewer, reader, published_with_draft):
+    for user in [reviewer, reader]:
+        client.force_login(user)
+
+        response = client.post(url("restore", published_with_draft, number=1))
+
+        assert response.status_code == 302
+        assert shown_after(client, response) == ["You may not restore revisions of code-reviewer."]
+    assert published_with_draft.revisions.count() == 2
+
+
+def test_restore_of_the_current_revision_changes_nothing(client, author, published_with_draft):
+    published_with_draft.transition("withdraw", author)
+    client.force_login(author)
+
+    response = client.post(url("restore", published_with_draft, number=2))
+
+    assert shown_after(client, response) == ["Revision 2 is the current file: nothing to restore."]
+    assert published_with_draft.revisions.count() == 2
+
+
+def test_restore_and_actions_need_a_post_with_a_csrf_token(author, published_with_draft):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(author)
+
+    assert client.get(url("restore", published_with_draft, number=1)).status_code == 405
+    assert client.get(url("transition", published_with_draft, action="withdraw")).status_code == (
+        405
+    )
+    assert client.post(url("restore", published_with_draft, number=1)).status_code == 403
+    assert client.post(url("transition", published_with_draft, action="withdraw")).status_code == (
+        403
+    )
+    assert Agent.objects.get(pk=published_with_draft.pk).status == "in_review"
+
+
+# --- workflow actions ---------------------------------------------------------------------
+
+
+def test_submitting_with_a_change_note_puts_the_agent_in_review(client, author):
+    agent = AgentFactory(name="code-reviewer", owner=author)
+    client.force_login(author)
+
+    response = client.post(
+        url("transition", agent, action="submit"), {"comment": "First version, please review"}
+    )
+
+    assert response.status_code == 302
+    assert shown_after(client, response) == ["code-reviewer was submitted."]
+    event = Event.objects.get(agent=agent, action="submit")
+    assert (event.actor, event.comment, event.revision.number) == (
+        author,
+        "First version, please review",
+        1,
+    )
+    assert Agent.objects.get(pk=agent.pk).status == "in_review"
+
+
+def test_approving_says_which_revision_everyone_now_downloads(
+    client, reviewer, published_with_draft
+):
+    client.force_login(reviewer)
+
+    response = client.post(url("transition", published_with_draft, action="approve"))
+
+    assert shown_after(client, response) == [
+        "code-reviewer was approved. Everyone now downloads revision 2."
+    ]
+    assert client.get(url("download", published_with_draft)).content == (
+        published_with_draft.revisions.get(number=2).text.encode()
+    )
+
+
+def test_requesting_changes_needs_a_comment(client, reviewer, published_with_draft):
+    client.force_login(reviewer)
+    action = url("transition", published_with_draft, action="request_changes")
+
+    refused = client.post(action, {"comment": "  "})
+    assert shown_after(client, refused) == [
+        "Say what has to change: a comment is required to request changes to."
+    ]
+    assert Agent.objects.get(pk=published_with_draft.pk).status == "in_review"
+
+    done = client.post(action, {"comment": "Say when to use it."})
+    assert shown_after(client, done) == ["code-reviewer was sent back."]
+    assert Event.objects.get(action="request_changes").comment == "Say when to use it."
+
+
+def test_an_action_the_user_may_not_take_is_refused_with_a_message(
+    client, reader, author, published_with_draft
+):
+    for user in [reader, author]:
+        client.force_login(user)
+
+        response = client.post(url("transition", published_with_draft, action="approve"))
+
+        assert response.status_code == 302
+        [message] = shown_after(client, response)
+        assert message.startswith("You may not approve code-reviewer")
+    assert Agent.objects.get(pk=published_with_draft.pk).status == "in_review"
+
+
+def test_an_action_that_no_longer_fits_the_state_is_refused_with_a_message(
+    client, author, published_with_draft
+):
+    client.force_login(author)
+
+    response = client.post(url("transition", published_with_draft, action="submit"))
+
+    assert shown_after(client, response) == [
+        "code-reviewer is in review now, so it cannot be submitted."
+    ]
+
+
+@pytest.mark.parametrize("action", ["publish", "edit", "rollback", "create", "delete"])
+def test_only_the_manual_actions_have_a_url(admin_client, published_with_draft, action):
+    response = admin_client.post(url("transition", published_with_draft, action=action))
+
+    assert response.status_code == 404
+    assert Agent.objects.get(pk=published_with_draft.pk).status == "in_review"
+
+
+# --- activity -----------------------------------------------------------------------------
+
+
+def activity(client, **params) -> list[tuple[str, str]]:
+    response = client.get(reverse("agents:activity"), params)
+    assert response.status_code == 200
+    return [(event.agent.name, event.action) for event in response.context["page"]]
+
+
+def test_activity_shows_only_events_of_agents_the_user_may_see(
+    client, author, other_author, reader, published_with_draft
+):
+    AgentFactory(name="others-draft", owner=other_author)
+
+    client.force_login(author)
+    assert activity(client) == [
+        ("code-reviewer", "submit"),
+        ("code-reviewer", "edit"),
+        ("code-reviewer", "publish"),
+        ("code-reviewer", "create"),
+    ]
+    client.force_login(reader)
+    assert activity(client) == [("code-reviewer", "publish")]
+    client.force_login(other_author)
+    assert activity(client) == [("others-draft", "create"), ("code-reviewer", "publish")]
+
+
+def test_a_reviewer_sees_all_activity(client, reviewer, other_author, published_with_draft):
+    AgentFactory(name="others-draft", owner=other_author)
+    client.force_login(reviewer)
+
+    assert len(activity(client)) == 5
+
+
+def test_activity_hides_an_archived_agent_from_people_without_draft_access(
+    client, admin_user, reader, published_with_draft
+):
+    published_with_draft.transition("archive", admin_user)
+    client.force_login(reader)
+
+    assert activity(client) == []
+
+
+def test_activity_filters_by_agent_actor_action_and_dates(
+    client, admin_user, author, reviewer, published_with_draft
+):
+    other = AgentFactory(name="test-writer", owner=author)
+    other.transition("submit", author, comment="Ready")
+    old = published_with_draft.events.get(action="create")
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=10))
+    client.force_login(admin_user)
+    today = timezone.now().date()
+
+    assert activity(client, agent="writer") == [
+        ("test-writer", "submit"),
+        ("test-writer", "create"),
+    ]
+    assert activity(client, actor="author") == [
+        ("test-writer", "submit"),
+        ("code-reviewer", "submit"),
+        ("code-reviewer", "edit"),
+    ]
+    assert activity(client, action="submit", agent="code") == [("code-reviewer", "submit")]
+    assert activity(client, until=today - datetime.timedelta(days=1)) == [
+        ("code-reviewer", "create")
+    ]
+    assert ("code-reviewer", "create") not in activity(client, since=today)
+    assert len(activity(client, since=today, until=today)) == 5
+
+
+def test_an_invalid_activity_filter_is_shown_and_not_applied(
+    client, admin_user, published_with_draft
+):
+    client.force_login(admin_user)
+
+    response = client.get(reverse("agents:activity"), {"since": "yesterday", "action": "submit"})
+
+    assert response.status_code == 200
+    assert "Enter a valid date." in response.content.decode()
+    assert [event.action for event in response.context["page"]] == ["submit"]
+
+
+def test_activity_is_paginated_by_fifty(client, admin_user, author):
+    agent = AgentFactory(name="busy", owner=author)
+    for _ in range(30):
+        agent.transition("submit", author)
+        agent.transition("withdraw", author)
+    client.force_login(admin_user)
+
+    first = client.get(reverse("agents:activity"), {"agent": "busy"})
+    second = client.get(reverse("agents:activity"), {"agent": "busy", "page": 2})
+
+    assert len(first.context["page"]) == 50
+    assert len(second.context["page"]) == 11
+    assert "?agent=busy&amp;page=2" in first.content.decode()
+    assert second.context["page"][10].action == "create"
+
+
+# --- query counts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("revisions", [2, 20])
+def test_history_query_count_does_not_grow_with_revisions(
+    client, author, reviewer, revisions, django_assert_num_queries
+):
+    agent = AgentFactory(name="many-revisions", owner=author, steps=3, tools=2, published=True)
+    for n in range(2, revisions + 1):
+        edit(agent, author, f"Edition {n}.")
+    agent.transition("submit", author)
+    client.force_login(reviewer)
+    # session, user, agent, its maintainers, the reviewer's groups, revisions (+author, was
+    # published), who submitted (may the reviewer approve?), events (+actor, revision number)
+    with django_assert_num_queries(8):
+        response = client.get(url("history", agent))
+    assert len(response.context["revisions"]) == revisions
+    assert len(response.context["events"]) == revisions + 2
+
+
+@pytest.mark.parametrize("events", [5, 50])
+def test_activity_query_count_does_not_grow_with_events(
+    client, author, events, django_assert_num_queries
+):
+    agent = AgentFactory(owner=author, published=True)
+    for n in range(events - 2):
+        agent.transition("archive" if n % 2 == 0 else "restore", None)
+    client.force_login(author)
+    # session, user, the author's groups, count, the page of events (+agent, actor, revision
+    # number)
+    with django_assert_num_queries(5):
+        response = client.get(reverse("agents:activity"))
+    assert len(response.context["page"]) == events
