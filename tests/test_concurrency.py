@@ -1,0 +1,178 @@
+"""People acting on the same agent at the same moment: exactly one decision wins, the others are
+told why, and parallel saves never lose or duplicate a revision.
+
+Each thread has its own database connection and its own logged-in browser (test client); a
+barrier releases them together. These tests commit for real (transaction=True), as the app does.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from agents.models import Agent, Event, InstructionStep
+
+from .conftest import member_of
+from .factories import AgentFactory
+
+# serialized_rollback: each test starts with what the migrations wrote (the role groups), which
+# the flush after a transactional test removes.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+THREADS = 4
+
+
+@pytest.fixture(autouse=True)
+def a_database_that_threads_can_share(django_db_setup):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip(
+            "SQLite's in-memory test database shares one cache between connections, and its "
+            "table locks fail at once instead of waiting, so parallel writers get 'database "
+            "table is locked'. These tests run on PostgreSQL (CI does), or on SQLite with a "
+            "test database in a file (DATABASES['default']['TEST']['NAME'])."
+        )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def run_together(work: Callable[[int], Any], count: int = THREADS) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released at once; their results, or their errors."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 -- reported to the test, which shows it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+@pytest.fixture
+def reviewers(django_user_model) -> list[Any]:
+    return [
+        member_of(
+            django_user_model.objects.create_user(f"reviewer{i}", f"reviewer{i}@example.com"),
+            "Reviewers",
+        )
+        for i in range(THREADS)
+    ]
+
+
+@pytest.fixture
+def in_review(author) -> Agent:
+    agent = AgentFactory(name="contested", owner=author, steps=2, published=True)
+    agent.description = "The version under review."
+    agent.save()
+    agent.record_revision(author, note="New description")
+    agent.transition("submit", author, comment="Please review")
+    return agent
+
+
+def browser_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post_action(client: Client, agent: Agent, action: str, comment: str = "") -> list[str]:
+    """Press a workflow button; the messages the history page then shows."""
+    url = reverse("agents:transition", kwargs={"name": agent.name, "action": action})
+    response = client.post(url, {"comment": comment})
+    assert response.status_code == 302, response.status_code
+    page = client.get(response["Location"]).content.decode()
+    # Read from the HTML: the test client's captured context is shared between threads.
+    return [html.unescape(text) for text in re.findall(r"<li class=\"\w+\">(.*?)</li>", page)]
+
+
+def test_reviewers_approving_at_once_approve_exactly_once(in_review, reviewers):
+    browsers = [browser_for(reviewer) for reviewer in reviewers]
+
+    results = run_together(lambda i: post_action(browsers[i], in_review, "approve"))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    succeeded = [
+        r for r in results if r == ["Contested was approved. Everyone now downloads revision 2."]
+    ]
+    refused = [
+        r
+        for r in results
+        if r
+        == ["Contested is approved now, so it cannot be approved (someone else acted on it first)."]
+    ]
+    assert (len(succeeded), len(refused)) == (1, THREADS - 1), results
+    assert Event.objects.filter(agent=in_review, action="approve").count() == 1
+    agent = Agent.objects.get(pk=in_review.pk)
+    assert agent.status == "approved"
+    assert agent.published_revision.number == 2
+
+
+def test_approve_and_request_changes_at_once_leave_one_decision(in_review, reviewers):
+    browsers = [browser_for(reviewer) for reviewer in reviewers]
+    actions = ["approve", "request_changes"] * (THREADS // 2)
+
+    results = run_together(
+        lambda i: post_action(browsers[i], in_review, actions[i], comment="Explain when to use it")
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    decisions = Event.objects.filter(agent=in_review, action__in=["approve", "request_changes"])
+    assert decisions.count() == 1
+    decision = decisions.get()
+    agent = Agent.objects.get(pk=in_review.pk)
+    assert agent.status == decision.to_status
+    done = {
+        "approve": "approved. Everyone now downloads revision 2.",
+        "request_changes": "sent back.",
+    }
+    refusals = [r for r in results if r and "(someone else acted on it first)" in r[0]]
+    successes = [r for r in results if r == [f"Contested was {done[decision.action]}"]]
+    assert (len(successes), len(refusals)) == (1, THREADS - 1), results
+    if decision.action == "approve":
+        assert agent.published_revision.number == 2
+    else:
+        assert agent.published_revision.number == 1
+
+
+def test_parallel_saves_of_one_draft_get_consecutive_revisions_and_lose_nothing(author):
+    agent = AgentFactory(name="busy-draft", owner=author, steps=THREADS)
+
+    def save_step(i: int) -> int:
+        # What a save does: change the agent's rows and record the file, in one transaction.
+        with transaction.atomic():
+            InstructionStep.objects.filter(agent=agent, position=i + 1).update(
+                text=f"Changed by editor {i}."
+            )
+            return agent.record_revision(author, note=f"Editor {i}").number
+
+    results = run_together(save_step)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(results) == list(range(2, THREADS + 2))
+    numbers = list(agent.revisions.order_by("number").values_list("number", flat=True))
+    assert numbers == list(range(1, THREADS + 2))
+    latest = agent.revisions.get(number=THREADS + 1)
+    for i in range(THREADS):
+        assert f"Changed by editor {i}." in latest.text
+    assert agent.events.filter(action="edit").count() == THREADS
