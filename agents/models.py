@@ -571,6 +571,15 @@ def _publishing_events() -> models.QuerySet:
     return Event.objects.filter(revision=models.OuterRef("pk"), action__in=PUBLISHING_ACTIONS)
 
 
+class Submission(Agent):
+    """An agent as the review queue shows it: waiting for a reviewer's decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "submission"
+        verbose_name_plural = "review queue"
+
+
 class Revision(models.Model):
     """One saved version of an agent's file: never changed once written."""
 

@@ -63,6 +63,12 @@ def can_edit(user: Any, agent: Agent) -> bool:
     return any(maintainer.pk == user.pk for maintainer in agent.maintainers.all())
 
 
+def can_choose_maintainers(user: Any, agent: Agent) -> bool:
+    """May pick who maintains this agent: its owner, or an admin (a maintainer could otherwise
+    remove the owner, or remove themselves halfway through their own edit)."""
+    return is_admin(user) or (AUTHORS in groups_of(user) and agent.owner_id == user.pk)
+
+
 def can_see_drafts(user: Any, agent: Agent) -> bool:
     return can_review(user) or can_edit(user, agent)
 
