@@ -1,29 +1,95 @@
-"""The admin: agents with their tools, prompt sections and steps; the tool registry."""
+"""The admin: agents with their tools, prompt sections, steps and revisions; the review queue; the
+audit trail; the tool registry.
+
+Who may do what comes from ``agents.permissions`` (through ``agent.can_edit`` and friends); every
+state change goes through ``Agent.transition``. The admin only shows and asks.
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from . import views
+from . import permissions, views
 from .forms import (
     AgentAdminForm,
     AgentToolForm,
     AgentToolFormSet,
     PositionedForm,
     PositionedInlineFormSet,
+    RequestChangesForm,
+    ReviewCommentForm,
 )
-from .models import Agent, AgentTool, InstructionStep, Section, Tool
+from .models import (
+    Agent,
+    AgentTool,
+    Event,
+    InstructionStep,
+    Revision,
+    Section,
+    Submission,
+    Tool,
+    WorkflowError,
+    unified_diff,
+)
 
 MCP_TOOLS = "mcp__"
+
+# Workflow steps offered as buttons on an agent's page; approving and sending back happen in
+# the review queue, next to the diff.
+AGENT_PAGE_ACTIONS = {
+    Event.Action.SUBMIT: "Submit for review",
+    Event.Action.WITHDRAW: "Withdraw from review",
+    Event.Action.ARCHIVE: "Archive",
+    Event.Action.RESTORE: "Restore from the archive",
+}
+
+
+def portal_url(page: str, query: str = "", **kwargs: Any) -> str | None:
+    """The URL of a portal page (``agents:<page>``), or None while that page does not exist."""
+    try:
+        return reverse(f"agents:{page}", kwargs=kwargs) + query
+    except NoReverseMatch:
+        return None
+
+
+def link_list(links: Iterable[tuple[str | None, str]]) -> SafeString:
+    """Links joined by a middle dot; those to a page that does not exist (None) left out."""
+    return format_html_join(" · ", '<a href="{}">{}</a>', ((u, label) for u, label in links if u))
+
+
+def changed_lines(diff: str) -> int:
+    """Lines added or removed in a unified diff (its two header lines not counted)."""
+    return sum(1 for line in diff.splitlines()[2:] if line[:1] in "+-")
+
+
+def diff_details(diff: str, summary: str) -> SafeString:
+    return format_html(
+        '<details class="agent-diff"><summary>{}</summary><pre class="agent-diff">{}</pre>'
+        "</details>",
+        summary,
+        diff,
+    )
+
+
+# --- agents -----------------------------------------------------------------------------------
 
 
 class ToolFilter(admin.SimpleListFilter):
@@ -51,7 +117,65 @@ class ToolFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=entries.values("agent_id"))
 
 
-class AgentToolInline(admin.TabularInline):
+class StatusFilter(admin.SimpleListFilter):
+    """By status; with none chosen, what lists show by default (archived agents hidden)."""
+
+    title = "status"
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*Agent.Status.choices, (self.ALL, "All, archived included")]
+
+    def choices(self, changelist: Any) -> Any:
+        # As SimpleListFilter.choices, but no choice means "listed", not "all".
+        counts = self.get_facet_queryset(changelist) if changelist.add_facets else {}
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Listed (all but archived)",
+        }
+        for index, (value, label) in enumerate(self.lookup_choices):
+            if changelist.add_facets:
+                label = f"{label} ({counts.get(f'{index}__c', '-')})"
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
+        value = self.value()
+        if value is None:
+            return queryset.listed()
+        if value == self.ALL:
+            return queryset
+        return queryset.filter(status=value)
+
+
+def may_open_agents(user: Any) -> bool:
+    """May use the agents' admin pages at all (which ones: per agent, ``can_see_drafts``)."""
+    return permissions.can_author(user) or permissions.can_review(user)
+
+
+class AgentPartInline:
+    """An inline of an agent's rows: editable exactly when the agent is."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        if obj is None:
+            return may_open_agents(request.user)
+        return obj.can_see_drafts(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        if obj is None:
+            return permissions.can_author(request.user)
+        return obj.can_edit(request.user)
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+class AgentToolInline(AgentPartInline, admin.TabularInline):
     model = AgentTool
     form = AgentToolForm
     formset = AgentToolFormSet
@@ -62,7 +186,7 @@ class AgentToolInline(admin.TabularInline):
     template = "admin/agents/agent/tool_inline.html"
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(AgentPartInline, admin.StackedInline):
     model = Section
     form = PositionedForm
     formset = PositionedInlineFormSet
@@ -72,7 +196,7 @@ class SectionInline(admin.StackedInline):
     verbose_name_plural = "prompt sections (the body of the file, in order)"
 
 
-class InstructionStepInline(admin.TabularInline):
+class InstructionStepInline(AgentPartInline, admin.TabularInline):
     model = InstructionStep
     form = PositionedForm
     formset = PositionedInlineFormSet
@@ -86,6 +210,54 @@ class InstructionStepInline(admin.TabularInline):
         return super().get_queryset(request).select_related("agent")
 
 
+class RevisionInline(admin.TabularInline):
+    """The agent's saved files, newest first: shown, never changed."""
+
+    model = Revision
+    fields = ["number", "created_at", "author", "note", "short_sha256", "links"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "revisions (every saved version of the file)"
+
+    def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        if obj is None:
+            return may_open_agents(request.user)
+        return obj.can_see_drafts(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        # Rows show str(revision) (the agent's name) and link by name; the text is not shown.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("agent", "author")
+            .defer("text", "agent__yaml_sources")
+            .annotate(published_number=F("agent__published_revision__number"))
+        )
+
+    @admin.display(description="sha256")
+    def short_sha256(self, revision: Revision) -> str:
+        return revision.sha256[:12]
+
+    @admin.display(description="links")
+    def links(self, revision: Revision) -> str:
+        name, number, published = revision.agent.name, revision.number, revision.published_number
+        links = [(portal_url("revision", name=name, number=number), "Download")]
+        if published and published != number:
+            compare = portal_url("compare", f"?from={published}&to={number}", name=name)
+            links.append((compare, "Compare with published"))
+        return link_list(links)
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     form = AgentAdminForm
@@ -93,6 +265,8 @@ class AgentAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "short_description",
+        "status",
+        "published_number",
         "model",
         "color",
         "tool_list",
@@ -102,11 +276,25 @@ class AgentAdmin(admin.ModelAdmin):
     ]
     # Explicit: with a bare select_related() the admin would drop the nullable owner join.
     list_select_related = ["owner"]
-    list_filter = ["model", "color", ToolFilter]
+    list_filter = [StatusFilter, "model", "color", ToolFilter]
     search_fields = ["name", "description"]
-    readonly_fields = ["file_preview", "download_link", "created_at", "updated_at"]
+    filter_horizontal = ["maintainers"]
+    readonly_fields = [
+        "status",
+        "published",
+        "latest",
+        "audit_trail",
+        "file_preview",
+        "download_link",
+        "created_at",
+        "updated_at",
+    ]
+    workflow_fieldset = (
+        "Workflow",
+        {"fields": ["status", "published", "latest", "audit_trail"]},
+    )
     fieldsets = [
-        (None, {"fields": ["name", "description", "model", "color", "owner"]}),
+        (None, {"fields": ["name", "description", "model", "color", "owner", "maintainers"]}),
         (
             "More frontmatter",
             {
@@ -140,23 +328,92 @@ class AgentAdmin(admin.ModelAdmin):
         css = {"all": ["agents/admin.css"]}
 
     change_list_template = "admin/agents/agent/change_list.html"
+    change_form_template = "admin/agents/agent/change_form.html"
 
-    def get_urls(self) -> list[Any]:
-        import_url = path(
-            "import/", self.admin_site.admin_view(views.import_page), name="agents_agent_import"
-        )
-        return [import_url, *super().get_urls()]
+    # --- who may do what
+
+    def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        # The admin shows an agent's working copy: only to those who may see its drafts.
+        if obj is None:
+            return may_open_agents(request.user)
+        return obj.can_see_drafts(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_author(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        if obj is None:
+            return permissions.can_author(request.user)
+        return obj.can_edit(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False  # agents are archived; their audit trail keeps them
+
+    # --- loading
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
-        return super().get_queryset(request).for_listing()
+        agents = super().get_queryset(request).for_listing()
+        visible = permissions.drafts_filter(request.user)
+        if visible is not None:
+            agents = agents.filter(visible)
+        return agents.annotate(published_number=F("published_revision__number"))
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Agent | None:
+        # Among all agents, not only those the list shows: one the user may not see is a 403
+        # (has_view_permission), not a "does not exist".
+        latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
+        agents = Agent.objects.for_listing().annotate(
+            published_number=F("published_revision__number"),
+            latest_number=Subquery(latest.values("number")[:1]),
+        )
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        try:
+            return agents.get(**{field.name: field.to_python(object_id)})
+        except (Agent.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def get_inlines(self, request: HttpRequest, obj: Agent | None) -> list[Any]:
+        return [*self.inlines, RevisionInline] if obj else list(self.inlines)
 
     def get_fieldsets(self, request: HttpRequest, obj: Agent | None = None) -> list[Any]:
-        # A new agent has no file yet.
-        return [*self.fieldsets, self.file_fieldset] if obj else list(self.fieldsets)
+        if obj is None:
+            # A new agent has no file and no workflow yet.
+            return [*self.fieldsets, ("Save", {"fields": ["change_note"]})]
+        fieldsets = [self.workflow_fieldset, *self.fieldsets, self.file_fieldset]
+        if self.has_change_permission(request, obj):
+            fieldsets.append(("Save", {"fields": ["change_note", "base_revision"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agent | None = None) -> list[str]:
+        readonly = list(self.readonly_fields)
+        if not permissions.is_admin(request.user):
+            readonly.append("owner")  # an author's agents stay theirs; admins hand them over
+        if obj is not None and not permissions.can_choose_maintainers(request.user, obj):
+            readonly.append("maintainers")
+        return readonly
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "maintainers":
+            # Only authors may edit agents, so only they are offered as maintainers.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=permissions.AUTHORS)
+                .order_by("username")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    # --- columns and read-only fields
 
     @admin.display(description="description")
     def short_description(self, obj: Agent) -> str:
         return Truncator(obj.description).chars(80)
+
+    @admin.display(description="published", ordering="published_number")
+    def published_number(self, obj: Agent) -> str:
+        number = getattr(obj, "published_number", None)
+        return f"r{number}" if number else "-"
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
@@ -165,6 +422,37 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="name OK")
     def name_ok(self, obj: Agent) -> bool:
         return obj.name_follows_pattern
+
+    @admin.display(description="published revision")
+    def published(self, obj: Agent) -> str:
+        number = getattr(obj, "published_number", None)
+        if not number:
+            return "none yet: nobody can download it"
+        if not obj.is_downloadable:
+            return f"r{number} (archived: nobody can download it)"
+        return format_html(
+            'r{} · <a href="{}">Download the published file</a>', number, obj.get_download_url()
+        )
+
+    @admin.display(description="latest revision")
+    def latest(self, obj: Agent) -> str:
+        number = getattr(obj, "latest_number", None)
+        if not number:
+            return "none yet"
+        links = [
+            (portal_url("revision", name=obj.name, number=number), "Download"),
+            (portal_url("history", name=obj.name), "History"),
+        ]
+        published = getattr(obj, "published_number", None)
+        if published and published != number:
+            compare = portal_url("compare", f"?from={published}&to={number}", name=obj.name)
+            links.append((compare, "Compare with published"))
+        return format_html("r{} · {}", number, link_list(links))
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj: Agent) -> str:
+        url = reverse("admin:agents_event_changelist") + f"?{AgentFilter.parameter_name}={obj.pk}"
+        return format_html('<a href="{}">Everything that happened to {}</a>', url, obj.name)
 
     @admin.display(description="file as saved")
     def file_preview(self, obj: Agent) -> str:
@@ -179,6 +467,74 @@ class AgentAdmin(admin.ModelAdmin):
             reverse("agents:download-draft", kwargs={"name": obj.name}),
         )
 
+    # --- pages
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "import/", self.admin_site.admin_view(views.import_page), name="agents_agent_import"
+            ),
+            path(
+                "<path:object_id>/workflow/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="agents_agent_workflow",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Agent | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context.update(self.workflow_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def workflow_context(self, request: HttpRequest, agent: Agent) -> dict[str, Any]:
+        allowed = agent.allowed_actions(request.user)
+        try:
+            agent.check_editable()
+            notice = ""
+        except WorkflowError as refusal:
+            notice = str(refusal)
+        review_url = None
+        if Event.Action.APPROVE in allowed or Event.Action.REQUEST_CHANGES in allowed:
+            review_url = reverse("admin:agents_submission_change", args=[agent.pk])
+        return {
+            "workflow_url": reverse("admin:agents_agent_workflow", args=[agent.pk]),
+            "workflow_actions": [
+                (action, label) for action, label in AGENT_PAGE_ACTIONS.items() if action in allowed
+            ],
+            "workflow_notice": notice,
+            "review_url": review_url,
+        }
+
+    def workflow_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Take one workflow step (a button of the Workflow box) and say how it went."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        agent = self.get_object(request, unquote(object_id))
+        if agent is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, agent):
+            raise PermissionDenied
+        action = request.POST.get("action", "")
+        if action not in AGENT_PAGE_ACTIONS:
+            messages.error(request, "Choose one of the workflow buttons.")
+        else:
+            try:
+                agent.transition(action, request.user, comment=request.POST.get("comment", ""))
+            except (PermissionDenied, WorkflowError) as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(request, f"{Event.Action(action).label}: {agent.name}.")
+        return redirect("admin:agents_agent_change", agent.pk)
+
     def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
         if not change and obj.owner_id is None:
             obj.owner = request.user
@@ -188,9 +544,373 @@ class AgentAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         notes = [*form.file_warnings]
         for formset in formsets:
-            notes += formset.file_warnings
+            notes += getattr(formset, "file_warnings", ())
         for note in notes:
             self.message_user(request, note, messages.WARNING)
+        agent = form.instance
+        revision = agent.record_revision(request.user, note=form.cleaned_data["change_note"])
+        if revision is None:
+            self.message_user(request, "The file did not change: no new revision.", messages.INFO)
+        else:
+            self.message_user(request, f"Saved the file as revision {revision.number}.")
+
+
+# --- the review queue -------------------------------------------------------------------------
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Agents waiting for review, each with its submitter and its diff against the published
+    file; reviewers approve or send back here, one at a time or many at once."""
+
+    list_display = ["name", "submitted_by", "submitted", "note", "diff"]
+    search_fields = ["name", "description"]
+    actions = ["approve_selected", "request_changes_selected"]
+    change_form_template = "admin/agents/submission/review.html"
+
+    class Media:
+        css = {"all": ["agents/admin.css"]}
+
+    # --- who may do what: reviewers (and superusers), nobody else
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_review(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return permissions.can_review(request.user)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_review(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
+        return False
+
+    # --- loading
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        # The submitted file is the latest revision: an agent in review cannot be edited.
+        latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
+        return Submission.objects.in_review().annotate(
+            latest_number=Subquery(latest.values("number")[:1]),
+            latest_text=Subquery(latest.values("text")[:1]),
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["submitted_at"]  # first come, first served
+
+    # --- columns
+
+    @admin.display(description="submitted by", ordering="submitted_by_name")
+    def submitted_by(self, submission: Submission) -> str:
+        return submission.submitted_by_name or "operator"
+
+    @admin.display(description="submitted", ordering="submitted_at")
+    def submitted(self, submission: Submission) -> Any:
+        return submission.submitted_at
+
+    @admin.display(description="note")
+    def note(self, submission: Submission) -> str:
+        return submission.submitted_note or ""
+
+    @admin.display(description="changes against the published file")
+    def diff(self, submission: Submission) -> str:
+        new = submission.latest_text or ""
+        published = submission.published_revision
+        if published is None:
+            lines = len(new.splitlines())
+            return diff_details(new, f"new agent ({lines} line{'s' if lines != 1 else ''})")
+        text = unified_diff(
+            published.text,
+            new,
+            f"r{published.number} (published)",
+            f"r{submission.latest_number} (submitted)",
+        )
+        changed = changed_lines(text)
+        return diff_details(text, f"{changed} line{'s' if changed != 1 else ''} changed")
+
+    # --- one submission: the diff, and the decision
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        submission = self.get_object(request, unquote(object_id))
+        if submission is None:
+            agent = Agent.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+            if agent is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            messages.info(
+                request, f"{agent.name} is {agent.get_status_display().lower()}, not in review."
+            )
+            return redirect("admin:agents_submission_changelist")
+        form = ReviewCommentForm(request.POST or None)
+        error = ""
+        if request.method == "POST":
+            decision = request.POST.get("decision", "")
+            if decision in REVIEW_DECISIONS and form.is_valid():
+                try:
+                    event = submission.transition(
+                        decision, request.user, comment=form.cleaned_data["comment"]
+                    )
+                except (PermissionDenied, WorkflowError) as refusal:
+                    error = str(refusal)
+                else:
+                    messages.success(request, decided(submission, event))
+                    return redirect("admin:agents_submission_changelist")
+            else:
+                error = "Choose Approve or Request changes."
+        context = {
+            **self.admin_site.each_context(request),
+            **self.review_context(submission),
+            "title": f"Review {submission.name}",
+            "subtitle": None,
+            "opts": self.opts,
+            "original": submission,
+            "form": form,
+            "error": error,
+            "can_approve": Event.Action.APPROVE in submission.allowed_actions(request.user),
+            "agent_url": reverse("admin:agents_agent_change", args=[submission.pk]),
+            "media": self.media,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def review_context(self, submission: Submission) -> dict[str, Any]:
+        published = submission.published_revision
+        old = published.text if published else ""
+        new = submission.latest_text or ""
+        old_label = f"r{published.number} (published)" if published else "nothing published yet"
+        new_label = f"r{submission.latest_number} (submitted)"
+        side_by_side = difflib.HtmlDiff(wrapcolumn=80).make_table(
+            old.splitlines(),
+            new.splitlines(),
+            escape(old_label),
+            escape(new_label),
+            context=published is not None,
+        )
+        compare = None
+        if published is not None:
+            query = f"?from={published.number}&to={submission.latest_number}"
+            compare = portal_url("compare", query, name=submission.name)
+        return {
+            "submission": submission,
+            "unified_diff": unified_diff(old, new, old_label, new_label),
+            # HtmlDiff escapes the files' text (&, <, >); the labels are escaped above.
+            "side_by_side": mark_safe(side_by_side),  # noqa: S308
+            "compare_url": compare,
+            "draft_url": reverse("agents:download-draft", kwargs={"name": submission.name}),
+        }
+
+    # --- many at once
+
+    @admin.action(description="Approve selected agents", permissions=["review"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        for submission in self.selected(request, queryset):
+            decide(request, submission, Event.Action.APPROVE)
+
+    @admin.action(description="Request changes to selected agents…", permissions=["review"])
+    def request_changes_selected(
+        self, request: HttpRequest, queryset: QuerySet[Submission]
+    ) -> HttpResponse | None:
+        submissions = self.selected(request, queryset)
+        form = RequestChangesForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for submission in submissions:
+                decide(
+                    request,
+                    submission,
+                    Event.Action.REQUEST_CHANGES,
+                    comment=form.cleaned_data["comment"],
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Request changes",
+            "subtitle": None,
+            "opts": self.opts,
+            "submissions": submissions,
+            "form": form,
+            "action": "request_changes_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/agents/submission/request_changes.html", context)
+
+    def selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> list[Submission]:
+        """The agents the reviewer ticked, in the queue or not: each gets its own report.
+
+        The action's queryset holds those still in review; one that someone else decided on
+        since the queue was shown is loaded too, as the queue showed it (in review), so that its
+        transition fails and says why.
+        """
+        submissions = list(queryset)
+        if request.POST.get("select_across") == "1":
+            return submissions
+        in_queue = {submission.pk for submission in submissions}
+        ticked = {
+            int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
+        }
+        for gone in Submission.objects.filter(pk__in=ticked - in_queue):
+            gone.status = Agent.Status.IN_REVIEW
+            submissions.append(gone)
+        return sorted(submissions, key=lambda submission: submission.name)
+
+
+REVIEW_DECISIONS = (Event.Action.APPROVE, Event.Action.REQUEST_CHANGES)
+
+
+def decided(agent: Agent, event: Event) -> str:
+    if event.action == Event.Action.APPROVE:
+        return f"{agent.name} is approved: everyone now downloads revision {event.revision.number}."
+    return f"{agent.name} was sent back to its author with your comment."
+
+
+def decide(request: HttpRequest, agent: Agent, action: str, comment: str = "") -> None:
+    """Take one review step and report it, success or refusal, as a message about this agent."""
+    try:
+        event = agent.transition(action, request.user, comment=comment)
+    except (PermissionDenied, WorkflowError) as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, decided(agent, event))
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+class AgentFilter(admin.SimpleListFilter):
+    """One agent's trail (the agent page links here); offered only once an agent is chosen, so
+    the page never lists every agent."""
+
+    title = "agent"
+    parameter_name = "agent"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        value = self.value()
+        if not value or not value.isdigit():
+            return []
+        names = Agent.objects.filter(pk=value).values_list("name", flat=True)
+        return [(value, name) for name in names]
+
+    def has_output(self) -> bool:
+        return bool(self.value())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> QuerySet[Event]:
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(agent_id=value) if value.isdigit() else queryset.none()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record nobody adds, changes or deletes from the admin, superusers included."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_open_agents(request.user)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """The audit trail: every create, edit, submission, decision, archive and restore."""
+
+    list_display = [
+        "created_at",
+        "agent",
+        "revision_number",
+        "actor_name",
+        "action",
+        "status_change",
+        "comment",
+    ]
+    list_filter = [
+        AgentFilter,
+        "action",
+        "to_status",
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    date_hierarchy = "created_at"
+    search_fields = ["agent__name", "comment", "actor__username"]
+    list_select_related = ["agent", "actor"]
+    fields = [
+        "created_at",
+        "agent",
+        "revision",
+        "actor_name",
+        "action",
+        "from_status",
+        "to_status",
+        "comment",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return super().get_queryset(request).visible_to(request.user).for_trail()
+
+    @admin.display(description="revision", ordering="revision_number")
+    def revision_number(self, event: Event) -> str:
+        number = getattr(event, "revision_number", None)
+        return f"r{number}" if number else "-"
+
+    @admin.display(description="by", ordering="actor__username")
+    def actor_name(self, event: Event) -> str:
+        return event.actor.get_username() if event.actor else "operator"
+
+    @admin.display(description="status")
+    def status_change(self, event: Event) -> str:
+        before = Agent.Status(event.from_status).label.lower()
+        after = Agent.Status(event.to_status).label.lower()
+        return before if before == after else f"{before} → {after}"
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    """Every saved version of every agent's file."""
+
+    list_display = ["agent", "number", "author", "created_at", "note"]
+    list_select_related = ["agent", "author"]
+    search_fields = ["agent__name", "note", "author__username"]
+    date_hierarchy = "created_at"
+    fields = ["agent", "number", "author", "created_at", "note", "sha256", "file"]
+
+    class Media:
+        css = {"all": ["agents/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        # Drafts are what the admin works on; the portal's history pages show everyone else the
+        # revisions that were published. The list leaves the files out; one revision's page
+        # reads its file when it shows it.
+        revisions = super().get_queryset(request).defer("text")
+        visible = permissions.drafts_filter(request.user, "agent__")
+        return revisions if visible is None else revisions.filter(visible)
+
+    @admin.display(description="file")
+    def file(self, revision: Revision) -> str:
+        return format_html('<pre class="agent-file-preview">{}</pre>', revision.text)
+
+
+# --- the tool registry ------------------------------------------------------------------------
 
 
 @admin.register(Tool)

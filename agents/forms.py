@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from . import agentfile
-from .models import FIELD_FOR_KEY, Agent, AgentTool, Tool
+from .models import FIELD_FOR_KEY, Agent, AgentTool, StaleEdit, Tool, WorkflowError
 
 # The <datalist> the tool picker's inputs share; the inline's template renders it once.
 TOOL_OPTIONS_ID = "agent-tool-options"
@@ -79,12 +79,23 @@ class ToolListField(forms.CharField):
 
 
 class AgentAdminForm(forms.ModelForm):
-    """An agent's frontmatter, checked as the file it would write."""
+    """An agent's frontmatter, checked as the file it would write.
+
+    Saving an existing agent also checks that nobody saved it since the page was opened
+    (``base_revision``), and holds the agent's row until the save commits.
+    """
 
     disallowed_tools = ToolListField(
         required=False,
         help_text="Tools this agent may never use, comma-separated: Bash, WebFetch.",
     )
+    change_note = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+        help_text="What you changed, and why: kept with the new revision.",
+    )
+    base_revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     class Meta:
         model = Agent
@@ -96,6 +107,7 @@ class AgentAdminForm(forms.ModelForm):
             "model",
             "color",
             "owner",
+            "maintainers",
             "disallowed_tools",
             "permission_mode",
             "max_turns",
@@ -126,6 +138,13 @@ class AgentAdminForm(forms.ModelForm):
         for name, allowed in ALLOWED_VALUES.items():
             if name in self.fields:
                 self.fields[name].widget = forms.Select(choices=self._choices(name, allowed))
+        if self.instance.pk is not None:
+            # The revision this page shows; saving checks that it is still the latest.
+            self.initial.setdefault("base_revision", self._latest_number())
+
+    def _latest_number(self) -> int:
+        numbers = self.instance.revisions.order_by("-number").values_list("number", flat=True)
+        return numbers.first() or 0
 
     def _choices(self, name: str, allowed: Sequence[str]) -> list[tuple[str, str]]:
         choices = [("", "---------"), *((value, value) for value in allowed)]
@@ -159,7 +178,36 @@ class AgentAdminForm(forms.ModelForm):
             field = self._field_for(error.field, agent)
             if field not in self.errors:
                 self.add_error(field, error.message)
+        if self.instance.pk is not None:
+            self._lock_for_edit(cleaned_data.get("base_revision"))
         return cleaned_data
+
+    def _lock_for_edit(self, base_revision: int | None) -> None:
+        """Refuse the save if the agent may not be edited now or changed since the page was
+        opened; otherwise hold its row (the admin saves in this same transaction)."""
+        agent = self.instance
+        if base_revision is None:
+            raise ValidationError("Reload the page: it did not say which revision you edited.")
+        try:
+            agent.check_editable()
+            agent.lock_for_edit(base_revision)
+            # Read again under the lock: someone may have submitted it since the page loaded.
+            agent.refresh_from_db(fields=["status"])
+            agent.check_editable()
+        except StaleEdit as conflict:
+            # Shown once: saving this form again replaces their version with this one.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("base_revision")] = str(self._latest_number())
+            raise ValidationError(
+                format_html(
+                    '{}<pre class="agent-diff">{}</pre>Save again to replace their version '
+                    "with yours.",
+                    str(conflict),
+                    conflict.diff,
+                )
+            ) from conflict
+        except WorkflowError as refusal:
+            raise ValidationError(str(refusal)) from refusal
 
     def _field_for(self, key: str | None, agent: Agent) -> str | None:
         """The form field showing an error about frontmatter ``key`` (None: the whole form)."""
@@ -307,3 +355,24 @@ class AgentToolFormSet(PositionedInlineFormSet):
             .distinct()
         )
         return current + legacy + [(name, "MCP tool") for name in mcp]
+
+
+class ReviewCommentForm(forms.Form):
+    """What a reviewer writes to an author when sending agents back (or, optionally, approving)."""
+
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
+        help_text="Sent to the author. Required to request changes.",
+    )
+
+
+class RequestChangesForm(ReviewCommentForm):
+    """The comment for sending many agents back at once: asked for before any of them moves."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = True
+        self.fields["comment"].error_messages["required"] = (
+            "Say what has to change: a comment is required to request changes."
+        )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django import forms
 from django.contrib.contenttypes.models import ContentType
@@ -73,7 +75,9 @@ def existing_rows(agent: Agent) -> dict[str, list[dict]]:
     }
 
 
-def change_post(agent: Agent, **changes) -> dict[str, str]:
+def change_post(agent: Agent, **changes) -> dict[str, Any]:
+    """What the change page submits: the agent as saved, with ``changes``, from a page that
+    showed its latest revision (``base_revision``) and its read-only revisions."""
     rows = existing_rows(agent)
     initial = {
         "tool_entries": len(rows["tools"]),
@@ -81,13 +85,18 @@ def change_post(agent: Agent, **changes) -> dict[str, str]:
         "sections": len(rows["sections"]),
     }
     rows |= changes.pop("rows", {})
+    revisions = [{"id": pk} for pk in agent.revisions.values_list("pk", flat=True)]
+    latest = agent.revisions.order_by("-number").values_list("number", flat=True).first()
     fields = {
         "name": agent.name,
         "description": agent.description,
         "model": agent.model,
         "color": agent.color,
+        "maintainers": [user.pk for user in agent.maintainers.all()],
+        "base_revision": str(latest or 0),
     } | changes
-    return agent_post(initial=initial, **rows, **fields)
+    data = agent_post(initial=initial, **rows, **fields)
+    return data | inline("revisions", revisions, initial=len(revisions))
 
 
 def as_a_browser_submits(response) -> dict[str, str]:
@@ -100,6 +109,7 @@ def as_a_browser_submits(response) -> dict[str, str]:
     for form in [response.context["adminform"].form, *(f for fs in formsets for f in fs.forms)]:
         for field in form:
             widget = field.field.widget
+            widget = getattr(widget, "widget", widget)  # the admin wraps related fields' widgets
             if isinstance(widget, forms.CheckboxInput):
                 if field.value():
                     data[field.html_name] = "on"
@@ -206,6 +216,8 @@ def test_add_an_agent_with_steps_and_tools(admin_client, admin_user):
     agent = Agent.objects.get(name="code-reviewer")
     assert agent.owner == admin_user
     assert agent.tool_names() == ["Read", "mcp__github__get_pr"]
+    revision = agent.revisions.get()
+    assert (revision.number, revision.author, revision.text) == (1, admin_user, agent.render())
     assert agent.render() == (
         "---\n"
         "name: code-reviewer\n"
@@ -313,6 +325,7 @@ def test_saving_an_imported_agent_unchanged_keeps_its_file_byte_for_byte(
 
     assert response.status_code == 302, response.context["errors"]
     assert Agent.objects.for_export().get(pk=agent.pk).render().encode() == example_bytes
+    assert agent.revisions.count() == 1  # the file did not change: no new revision
 
 
 def test_text_typed_in_a_browser_is_saved_with_lf_line_endings(admin_client):
@@ -352,13 +365,14 @@ def test_internal_fields_are_not_on_the_form(admin_client):
 def test_change_page_query_count_does_not_grow_with_rows(admin_client, django_assert_num_queries):
     few = AgentFactory(steps=2, tools=2)
     many = AgentFactory(steps=20, tools=8)
-    # session, user, agent (+owner), its tools and maintainers (prefetch); the inlines: tools,
-    # steps (+agent), sections; content type (for the history link; cleared so both runs look it
-    # up), owner choices; the preview: agent, tools, sections, steps; the tool picker: registry,
-    # MCP tools
+    # session, user, agent (+owner, published and latest revision numbers), its tools and
+    # maintainers (prefetch); the form's base revision; the inlines: tools, steps (+agent),
+    # sections, revisions (+agent, author); content type (for the history link; cleared so both
+    # runs look it up), owner choices, maintainer choices; the preview: agent, tools, sections,
+    # steps; the tool picker: registry, MCP tools
     for agent in (few, many):
         ContentType.objects.clear_cache()
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(19):
             admin_client.get(change_url(agent))
 
 
