@@ -22,7 +22,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -62,17 +62,14 @@ AGENT_PAGE_ACTIONS = {
 }
 
 
-def portal_url(page: str, query: str = "", **kwargs: Any) -> str | None:
-    """The URL of a portal page (``agents:<page>``), or None while that page does not exist."""
-    try:
-        return reverse(f"agents:{page}", kwargs=kwargs) + query
-    except NoReverseMatch:
-        return None
+def portal_url(page: str, query: str = "", **kwargs: Any) -> str:
+    """The URL of a portal page (``agents:<page>``) about one agent or revision."""
+    return reverse(f"agents:{page}", kwargs=kwargs) + query
 
 
-def link_list(links: Iterable[tuple[str | None, str]]) -> SafeString:
-    """Links joined by a middle dot; those to a page that does not exist (None) left out."""
-    return format_html_join(" · ", '<a href="{}">{}</a>', ((u, label) for u, label in links if u))
+def link_list(links: Iterable[tuple[str, str]]) -> SafeString:
+    """Links (url, label) joined by a middle dot."""
+    return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
 def changed_lines(diff: str) -> int:
@@ -710,7 +707,10 @@ class SubmissionAdmin(admin.ModelAdmin):
             # HtmlDiff escapes the files' text (&, <, >); the labels are escaped above.
             "side_by_side": mark_safe(side_by_side),  # noqa: S308
             "compare_url": compare,
-            "draft_url": reverse("agents:download-draft", kwargs={"name": submission.name}),
+            "submitted_url": portal_url(
+                "revision", name=submission.name, number=submission.latest_number
+            ),
+            "history_url": portal_url("history", name=submission.name),
         }
 
     # --- many at once

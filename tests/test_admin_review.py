@@ -126,6 +126,8 @@ def test_review_page_shows_the_diff_unified_and_side_by_side_escaped(author, rev
     assert 'name="decision" value="request_changes"' in content
     compare = reverse("agents:compare", kwargs={"name": agent.name}) + "?from=1&amp;to=2"
     assert f'href="{compare}"' in content
+    submitted_file = reverse("agents:revision", kwargs={"name": agent.name, "number": 2})
+    assert f'href="{submitted_file}">Download the submitted file</a>' in content
 
 
 def test_approving_from_the_queue_publishes_the_submitted_file(author, reviewer):
