@@ -76,3 +76,18 @@ def static_urls_without_a_manifest(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def migrated_data(db):
+    """The rows data migrations create (tool registry, role groups), back again.
+
+    A transactional test ends by emptying every table; tests that run after one and need those
+    rows ask for this fixture.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("agents.migrations.0002_builtin_tools").add_tools(apps, None)
+    import_module("agents.migrations.0004_roles").assign_roles(apps)

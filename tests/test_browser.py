@@ -14,7 +14,12 @@ from django.urls import reverse
 from agents.importing import import_file
 from agents.models import Agent
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    # transactional tests empty the tables: bring back the tool registry and the roles
+    pytest.mark.usefixtures("migrated_data"),
+]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Closed network here: without these Chromium keeps trying to reach Google's services.
