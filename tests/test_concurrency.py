@@ -14,18 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from agents import permissions
 from agents.models import Agent, Event, InstructionStep
 
 from .conftest import member_of
 from .factories import AgentFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # a transactional test that ran before emptied the tables: bring back the roles
+    pytest.mark.usefixtures("migrated_data"),
+]
 
 THREADS = 4
 
@@ -39,13 +41,6 @@ def a_database_that_threads_can_share(django_db_setup):
             "table is locked'. These tests run on PostgreSQL (CI does), or on SQLite with a "
             "test database in a file (DATABASES['default']['TEST']['NAME'])."
         )
-
-
-@pytest.fixture(autouse=True)
-def roles(a_database_that_threads_can_share):
-    # The flush after any transactional test also removes the groups a migration created.
-    for name in [permissions.AUTHORS, permissions.REVIEWERS]:
-        Group.objects.get_or_create(name=name)
 
 
 @pytest.fixture(autouse=True)
