@@ -237,22 +237,24 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
             agent.check_editable()
         except WorkflowError as exc:
             can_restore, restore_refusal = False, str(exc)
-    actions = [
-        {
-            "name": action,
-            "label": ACTION_BUTTONS[action][0],
-            "comment_label": ACTION_BUTTONS[action][1],
-            "comment_required": TRANSITIONS[action].needs_comment,
-        }
-        for action in agent.allowed_actions(user)
-    ]
+    actions = []
+    for action in agent.allowed_actions(user):
+        rule = TRANSITIONS[action]
+        label, comment_label = ACTION_BUTTONS.get(action, (rule.verb.capitalize(), "Comment"))
+        actions.append(
+            {
+                "name": action,
+                "label": label,
+                "comment_label": comment_label,
+                "comment_required": rule.needs_comment,
+            }
+        )
     context = {
         "title": f"History of {agent.name}",
         "agent": agent,
         "sees_drafts": sees_drafts,
         "revisions": revisions,
         "events": list(events),
-        "can_edit": agent.can_edit(user),
         "can_restore": can_restore,
         "restore_refusal": restore_refusal,
         "actions": actions,
