@@ -74,7 +74,7 @@ def link_list(links: Iterable[tuple[str, str]]) -> SafeString:
 
 def changed_lines(diff: str) -> int:
     """Lines added or removed in a unified diff (its two header lines not counted)."""
-    return sum(1 for line in diff.splitlines()[2:] if line[:1] in "+-")
+    return sum(1 for line in diff.splitlines()[2:] if line.startswith(("+", "-")))
 
 
 def diff_details(diff: str, summary: str) -> SafeString:

@@ -604,6 +604,7 @@ def test_editing_an_agent_in_review_is_refused(author):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrated_data")  # an earlier transactional test emptied the roles
 def test_two_stale_saves_at_the_same_moment_land_once(author, other_author):
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         # Threads share SQLite's in-memory test database through its shared cache, where a
@@ -626,6 +627,8 @@ def test_two_stale_saves_at_the_same_moment_land_once(author, other_author):
         try:
             barrier.wait(timeout=10)
             responses[index] = client.post(change_url(agent), data)
+        except Exception as exc:  # noqa: BLE001 -- shown by the assertion below
+            responses[index] = exc
         finally:
             connection.close()
 
@@ -635,6 +638,7 @@ def test_two_stale_saves_at_the_same_moment_land_once(author, other_author):
     for thread in threads:
         thread.join(timeout=60)
 
+    assert not any(isinstance(response, Exception) for response in responses), responses
     codes = sorted(response.status_code for response in responses)
     assert codes == [200, 302]
     refused = next(response for response in responses if response.status_code == 200)
