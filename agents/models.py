@@ -337,7 +337,9 @@ class Agent(models.Model):
             raise PermissionDenied(refusal)
         comment = comment.strip()
         if rule.needs_comment and not comment:
-            raise WorkflowError(f"Say what has to change: a comment is required to {rule.verb}.")
+            raise WorkflowError(
+                f"Say what has to change: a comment is required to {rule.verb} {self.name}."
+            )
         changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
         with transaction.atomic():
             if rule.publishes:

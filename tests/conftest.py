@@ -91,3 +91,9 @@ def migrated_data(db):
 
     import_module("agents.migrations.0002_builtin_tools").add_tools(apps, None)
     import_module("agents.migrations.0004_roles").assign_roles(apps)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The cast of users is created in nearly every test; real hashing would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -43,11 +43,6 @@ def a_database_that_threads_can_share(django_db_setup):
         )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_together(work: Callable[[int], Any], count: int = THREADS) -> list[Any]:
     """Run ``work(i)`` in ``count`` threads released at once; their results, or their errors."""
     barrier = threading.Barrier(count, timeout=30)

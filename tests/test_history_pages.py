@@ -17,11 +17,6 @@ from .factories import AgentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url(view: str, agent: Agent, **kwargs) -> str:
     return reverse(f"agents:{view}", kwargs={"name": agent.name, **kwargs})
 
@@ -373,7 +368,7 @@ def test_requesting_changes_needs_a_comment(client, reviewer, published_with_dra
 
     refused = client.post(action, {"comment": "  "})
     assert shown_after(client, refused) == [
-        "Say what has to change: a comment is required to request changes to."
+        "Say what has to change: a comment is required to request changes to code-reviewer."
     ]
     assert Agent.objects.get(pk=published_with_draft.pk).status == "in_review"
 

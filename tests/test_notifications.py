@@ -16,11 +16,6 @@ from .factories import AgentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def draft(author) -> Agent:
     return AgentFactory(name="code-reviewer", owner=author)

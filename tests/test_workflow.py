@@ -46,12 +46,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Hundreds of cases, each with a cast of users: the production hasher would take minutes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cast(author, other_author, reviewer, reader, admin_user, django_user_model):
     maintainer = django_user_model.objects.create_user("maintainer", "maintainer@example.com")
