@@ -139,7 +139,7 @@ def test_an_existing_admin_keeps_its_password(monkeypatch, django_user_model):
     output = load_demo()
 
     assert "user 'admin' exists; its password is unchanged" in output
-    assert "with password" not in output
+    assert "superuser 'admin' with password" not in output
     assert django_user_model.objects.get(username="admin").check_password("my-own-pass-1")
 
 
@@ -152,3 +152,28 @@ def test_no_admin_account_is_added_when_another_superuser_exists(django_user_mod
     assert "superuser 'alice' exists" in output
     assert not django_user_model.objects.filter(username="admin").exists()
     assert set(Agent.objects.values_list("owner__username", flat=True)) == {"alice"}
+
+
+def test_load_demo_creates_an_author_and_a_reviewer_once_with_random_passwords(
+    django_user_model, monkeypatch
+):
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    first = StringIO()
+    call_command("load_demo", stdout=first)
+    passwords = dict(
+        re.findall(r"created user '(\w+)' \(\w+\) with password: (\S+)", first.getvalue())
+    )
+
+    assert set(passwords) == {"author", "reviewer"}
+    assert passwords["author"] != passwords["reviewer"]
+    author = django_user_model.objects.get(username="author")
+    reviewer = django_user_model.objects.get(username="reviewer")
+    assert author.check_password(passwords["author"]) and author.is_staff
+    assert list(author.groups.values_list("name", flat=True)) == ["Authors"]
+    assert list(reviewer.groups.values_list("name", flat=True)) == ["Reviewers"]
+
+    again = StringIO()
+    call_command("load_demo", stdout=again)
+    assert "user 'author' exists; its password is unchanged" in again.getvalue()
+    author.refresh_from_db()
+    assert author.check_password(passwords["author"])

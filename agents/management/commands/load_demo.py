@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
+from agents import permissions
 from agents.importing import Outcome, import_file
 from agents.models import Tool
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 ADMIN_USERNAME = "admin"
+ROLE_USERS = {"author": permissions.AUTHORS, "reviewer": permissions.REVIEWERS}
 PASSWORD_ENV = "DJANGO_SUPERUSER_PASSWORD"  # noqa: S105 (the name of a variable, not a password)
 SERVER = "http://127.0.0.1:8000"
 
@@ -30,7 +32,8 @@ class Command(BaseCommand):
     help = (
         f"Load the demo agents from agents/demo/ and create a superuser '{ADMIN_USERNAME}' when "
         f"there is no superuser yet (password from ${PASSWORD_ENV}, otherwise a random one, "
-        "printed once). Running it again changes nothing."
+        "printed once), plus an 'author' and a 'reviewer' with random passwords printed once. "
+        "Running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,7 +45,26 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         admin = self._ensure_admin()
+        self._ensure_role_users()
         self._load_agents(owner=admin, update=options["update"])
+
+    def _ensure_role_users(self) -> None:
+        """An author and a reviewer, so the review workflow can be tried with two people."""
+        User = get_user_model()
+        for username, group in ROLE_USERS.items():
+            if User.objects.filter(**{User.USERNAME_FIELD: username}).exists():
+                self.stdout.write(f"user '{username}' exists; its password is unchanged")
+                continue
+            password = secrets.token_urlsafe(18)
+            with transaction.atomic():
+                user = User.objects.create_user(username, "", password, is_staff=True)
+                user.groups.add(Group.objects.get(name=group))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"created user '{username}' ({group}) with password: {password} "
+                    "(shown only now)"
+                )
+            )
 
     def _ensure_admin(self) -> AbstractBaseUser | None:
         User = get_user_model()
