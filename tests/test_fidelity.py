@@ -21,6 +21,10 @@ from agents.models import Agent, Tool
 
 from .conftest import CORPUS, shared_file
 
+# The mark makes pytest-django set up the test database even when this module runs alone; the
+# module-scoped fixture below then works in it (and rolls everything back).
+pytestmark = pytest.mark.django_db
+
 KEY_VALUE_RE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]*(.*)$")
 
 
