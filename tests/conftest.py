@@ -30,37 +30,33 @@ def member_of(user, *groups: str):
     return user
 
 
+def staff_member(django_user_model, username: str, group: str):
+    """A staff user in one role group, with the password ``pw-<username>``."""
+    user = django_user_model.objects.create_user(
+        username, f"{username}@example.com", f"pw-{username}", is_staff=True
+    )
+    return member_of(user, group)
+
+
 @pytest.fixture
 def author(django_user_model):
     """An author (staff, in the Authors group) who owns nothing yet."""
-    user = django_user_model.objects.create_user(
-        "author", "author@example.com", "pw-author-1", is_staff=True
-    )
-    return member_of(user, "Authors")
+    return staff_member(django_user_model, "author", "Authors")
 
 
 @pytest.fixture
 def other_author(django_user_model):
-    user = django_user_model.objects.create_user(
-        "other", "other@example.com", "pw-other-1", is_staff=True
-    )
-    return member_of(user, "Authors")
+    return staff_member(django_user_model, "other", "Authors")
 
 
 @pytest.fixture
 def reviewer(django_user_model):
-    user = django_user_model.objects.create_user(
-        "reviewer", "reviewer@example.com", "pw-reviewer-1", is_staff=True
-    )
-    return member_of(user, "Reviewers")
+    return staff_member(django_user_model, "reviewer", "Reviewers")
 
 
 @pytest.fixture
 def other_reviewer(django_user_model):
-    user = django_user_model.objects.create_user(
-        "reviewer2", "reviewer2@example.com", "pw-reviewer-2", is_staff=True
-    )
-    return member_of(user, "Reviewers")
+    return staff_member(django_user_model, "reviewer2", "Reviewers")
 
 
 @pytest.fixture
