@@ -129,6 +129,14 @@ def report(title: str, misses: list[str], total: int) -> None:
     assert not misses, f"{len(misses)} of {total} files miss '{title}':\n" + "\n".join(misses)
 
 
+def read_export(trip: Trip, misses: list[str]) -> tuple[dict, str] | None:
+    """The exported file as Claude Code reads it, or None after noting why there is none."""
+    back = None if trip.error else strict_read(trip.exported)
+    if back is None:
+        misses.append(f"{trip.path.name}: {trip.error or 'export does not parse'}")
+    return back
+
+
 def test_1_same_meaning_for_every_file_whose_frontmatter_parses(trips):
     misses, total = [], 0
     for trip in trips:
@@ -136,9 +144,8 @@ def test_1_same_meaning_for_every_file_whose_frontmatter_parses(trips):
         if original is None:
             continue
         total += 1
-        back = strict_read(trip.exported)
-        if trip.error or back is None:
-            misses.append(f"{trip.path.name}: {trip.error or 'export does not parse'}")
+        back = read_export(trip, misses)
+        if back is None:
             continue
         (values, body), (back_values, back_body) = original, back
         kept = [key for key, value in values.items() if value not in (None, "", [], {})]
@@ -214,9 +221,8 @@ def test_5_values_with_an_unquoted_colon_or_leading_star_are_repaired(trips):
         if written is None:
             continue
         total += 1
-        back = strict_read(trip.exported)
-        if trip.error or back is None:
-            misses.append(f"{trip.path.name}: {trip.error or 'export does not parse'}")
+        back = read_export(trip, misses)
+        if back is None:
             continue
         if not any("not valid YAML as written" in w for w in trip.warnings):
             misses.append(f"{trip.path.name}: no warning names the repair")
