@@ -229,7 +229,7 @@ class PositionedForm(forms.ModelForm):
 
     position = forms.FloatField(
         required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "style": "width: 5em"}),
+        widget=forms.NumberInput(attrs={"step": "any", "class": "position-input"}),
         help_text="Rows are saved in this order and numbered 1, 2, 3...; 1.5 goes between 1 "
         "and 2, a blank goes last.",
     )
