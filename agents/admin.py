@@ -44,6 +44,7 @@ from .models import (
     InstructionStep,
     Revision,
     Section,
+    StaleApproval,
     Submission,
     Tool,
     WorkflowError,
@@ -592,11 +593,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # The submitted file is the latest revision: an agent in review cannot be edited.
-        latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
-        return Submission.objects.in_review().annotate(
-            latest_number=Subquery(latest.values("number")[:1]),
-            latest_text=Subquery(latest.values("text")[:1]),
-        )
+        return with_latest_revision(Submission.objects.in_review())
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return ["submitted_at"]  # first come, first served
@@ -652,21 +649,34 @@ class SubmissionAdmin(admin.ModelAdmin):
             )
             return redirect("admin:agents_submission_changelist")
         form = ReviewCommentForm(request.POST or None)
-        error = ""
+        error, changed_since = "", ""
         if request.method == "POST":
             decision = request.POST.get("decision", "")
-            if decision in REVIEW_DECISIONS and form.is_valid():
+            reviewed = views.posted_revision(request.POST)
+            if decision not in REVIEW_DECISIONS or not form.is_valid():
+                error = "Choose Approve or Request changes."
+            elif decision == Event.Action.APPROVE and reviewed is None:
+                error = "Reload the page: it did not say which revision you approved."
+            else:
                 try:
                     event = submission.transition(
-                        decision, request.user, comment=form.cleaned_data["comment"]
+                        decision,
+                        request.user,
+                        comment=form.cleaned_data["comment"],
+                        revision_number=reviewed if decision == Event.Action.APPROVE else None,
                     )
+                except StaleApproval as refusal:
+                    error, changed_since = str(refusal), refusal.diff
+                    # The page shows the revision in review now; approving it is a new click.
+                    submission = self.get_object(request, unquote(object_id))
+                    if submission is None:
+                        messages.error(request, error)
+                        return redirect("admin:agents_submission_changelist")
                 except (PermissionDenied, WorkflowError) as refusal:
                     error = str(refusal)
                 else:
                     messages.success(request, decided(submission, event))
                     return redirect("admin:agents_submission_changelist")
-            else:
-                error = "Choose Approve or Request changes."
         context = {
             **self.admin_site.each_context(request),
             **self.review_context(submission),
@@ -676,7 +686,9 @@ class SubmissionAdmin(admin.ModelAdmin):
             "original": submission,
             "form": form,
             "error": error,
-            "can_approve": Event.Action.APPROVE in submission.allowed_actions(request.user),
+            "changed_since": changed_since,
+            # Said before the reviewer tries; the same rule refuses the approval itself.
+            "approve_refusal": submission.refusal(Event.Action.APPROVE, request.user),
             "agent_url": reverse("admin:agents_agent_change", args=[submission.pk]),
             "media": self.media,
             **(extra_context or {}),
@@ -715,10 +727,37 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     # --- many at once
 
-    @admin.action(description="Approve selected agents", permissions=["review"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        for submission in self.selected(request, queryset):
-            decide(request, submission, Event.Action.APPROVE)
+    @admin.action(description="Approve selected agents…", permissions=["review"])
+    def approve_selected(
+        self, request: HttpRequest, queryset: QuerySet[Submission]
+    ) -> HttpResponse | None:
+        """Show each agent with the revision that would be published; approve those revisions
+        once confirmed (an agent resubmitted meanwhile is refused, not published unseen)."""
+        submissions = self.selected(request, queryset)
+        if "apply" in request.POST:
+            for submission in submissions:
+                reviewed = views.posted_revision(request.POST, f"revision-{submission.pk}")
+                if reviewed is None:
+                    messages.error(
+                        request,
+                        f"{submission.name} was not approved: the confirmation did not say "
+                        "which revision. Select it again.",
+                    )
+                    continue
+                decide(request, submission, Event.Action.APPROVE, revision_number=reviewed)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Approve and publish",
+            "subtitle": None,
+            "opts": self.opts,
+            "rows": [(submission, self.diff(submission)) for submission in submissions],
+            "action": "approve_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/agents/submission/approve.html", context)
 
     @admin.action(description="Request changes to selected agents…", permissions=["review"])
     def request_changes_selected(
@@ -763,13 +802,24 @@ class SubmissionAdmin(admin.ModelAdmin):
         ticked = {
             int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
         }
-        for gone in Submission.objects.filter(pk__in=ticked - in_queue):
-            gone.status = Agent.Status.IN_REVIEW
-            submissions.append(gone)
+        gone = Submission.objects.filter(pk__in=ticked - in_queue).with_submission()
+        for submission in with_latest_revision(gone):
+            submission.now = submission.get_status_display().lower()
+            submission.status = Agent.Status.IN_REVIEW
+            submissions.append(submission)
         return sorted(submissions, key=lambda submission: submission.name)
 
 
 REVIEW_DECISIONS = (Event.Action.APPROVE, Event.Action.REQUEST_CHANGES)
+
+
+def with_latest_revision(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Each agent with the number and text of its latest revision: what approving publishes."""
+    latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
+    return submissions.annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_text=Subquery(latest.values("text")[:1]),
+    )
 
 
 def decided(agent: Agent, event: Event) -> str:
@@ -778,10 +828,18 @@ def decided(agent: Agent, event: Event) -> str:
     return f"{agent.name} was sent back to its author with your comment."
 
 
-def decide(request: HttpRequest, agent: Agent, action: str, comment: str = "") -> None:
+def decide(
+    request: HttpRequest,
+    agent: Agent,
+    action: str,
+    comment: str = "",
+    revision_number: int | None = None,
+) -> None:
     """Take one review step and report it, success or refusal, as a message about this agent."""
     try:
-        event = agent.transition(action, request.user, comment=comment)
+        event = agent.transition(
+            action, request.user, comment=comment, revision_number=revision_number
+        )
     except (PermissionDenied, WorkflowError) as refusal:
         messages.error(request, str(refusal))
     else:

@@ -189,11 +189,8 @@ class AgentAdminForm(forms.ModelForm):
         if base_revision is None:
             raise ValidationError("Reload the page: it did not say which revision you edited.")
         try:
-            agent.check_editable()
-            agent.lock_for_edit(base_revision)
-            # Read again under the lock: someone may have submitted it since the page loaded.
-            agent.refresh_from_db(fields=["status"])
-            agent.check_editable()
+            agent.check_editable()  # as loaded: says so before waiting for the lock
+            agent.lock_for_edit(base_revision)  # checks it again once the row is held
         except StaleEdit as conflict:
             # Shown once: saving this form again replaces their version with this one.
             self.data = self.data.copy()

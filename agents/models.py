@@ -74,18 +74,19 @@ class AgentQuerySet(models.QuerySet):
 
     def in_review(self) -> AgentQuerySet:
         """The review queue: each agent with its submitter and submission time (one query)."""
+        return (
+            self.filter(status=Agent.Status.IN_REVIEW).with_submission().order_by("submitted_at")
+        )
+
+    def with_submission(self) -> AgentQuerySet:
+        """Each agent with its latest submission (who, when, note) and published revision."""
         submits = Event.objects.filter(agent=models.OuterRef("pk"), action=Event.Action.SUBMIT)
         latest = submits.order_by("-created_at", "-pk")
-        return (
-            self.filter(status=Agent.Status.IN_REVIEW)
-            .select_related("owner", "published_revision")
-            .annotate(
-                submitted_at=models.Subquery(latest.values("created_at")[:1]),
-                submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
-                submitted_by_name=models.Subquery(latest.values("actor__username")[:1]),
-                submitted_note=models.Subquery(latest.values("comment")[:1]),
-            )
-            .order_by("submitted_at")
+        return self.select_related("owner", "published_revision").annotate(
+            submitted_at=models.Subquery(latest.values("created_at")[:1]),
+            submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
+            submitted_by_name=models.Subquery(latest.values("actor__username")[:1]),
+            submitted_note=models.Subquery(latest.values("comment")[:1]),
         )
 
 
@@ -122,6 +123,19 @@ class StaleEdit(WorkflowError):
     def __init__(self, message: str, diff: str):
         super().__init__(message)
         self.diff = diff
+
+
+class StaleApproval(WorkflowError):
+    """The revision a reviewer approved is no longer the agent's latest: nothing was published.
+
+    ``diff`` goes from the revision the reviewer looked at (``reviewed``) to the latest one.
+    """
+
+    def __init__(self, message: str, diff: str, reviewed: int, latest: int):
+        super().__init__(message)
+        self.diff = diff
+        self.reviewed = reviewed
+        self.latest = latest
 
 
 class Agent(models.Model):
@@ -244,13 +258,15 @@ class Agent(models.Model):
             raise WorkflowError(f"{self.name} is archived: restore it before changing it.")
 
     def lock_for_edit(self, base_revision: int) -> None:
-        """Hold the agent's row until the end of the transaction, or fail if someone saved a
-        new revision since the editor loaded revision ``base_revision``.
+        """Hold the agent's row until the end of the transaction, or fail if it may not be
+        edited now or someone saved a new revision since the editor loaded ``base_revision``.
 
-        PostgreSQL blocks a second editor here until the first commits; SQLite runs write
-        transactions one at a time (``transaction_mode=IMMEDIATE`` in settings).
+        The status is read again once the row is held: the agent may have gone into review
+        since the page was loaded. PostgreSQL blocks a second editor here until the first
+        commits; SQLite runs write transactions one at a time (``transaction_mode=IMMEDIATE``).
         """
-        Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
+        self._lock_row()
+        self.check_editable()
         latest = self.latest_revision()
         if latest is not None and latest.number != base_revision:
             base = self.revisions.filter(number=base_revision).first()
@@ -268,6 +284,19 @@ class Agent(models.Model):
                 diff,
             )
 
+    def _lock_row(self) -> None:
+        """Hold the agent's row until the transaction ends, and take its workflow state as
+        stored now (what was loaded earlier may be out of date)."""
+        row = (
+            Agent.objects.select_for_update()
+            .filter(pk=self.pk)
+            .values_list("status", "published_revision_id")
+            .first()
+        )
+        if row is None:
+            raise WorkflowError(f"{self.name} was deleted.")
+        self.status, self.published_revision_id = row
+
     def record_revision(
         self, user: Any, note: str = "", action: str | None = None
     ) -> Revision | None:
@@ -278,7 +307,7 @@ class Agent(models.Model):
         save leaves no revision behind.
         """
         with transaction.atomic():
-            Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
+            self._lock_row()
             text = Agent.objects.for_export().get(pk=self.pk).render()
             latest = self.latest_revision()
             if latest is not None and latest.text == text:
@@ -309,57 +338,100 @@ class Agent(models.Model):
             if rule.manual and self.status in rule.sources and self._permits(rule, user) is None
         ]
 
+    def refusal(self, action: str, user: Any) -> str | None:
+        """Why the user may not take this step on the agent as loaded, or None if they may: what
+        a page says next to a button it does not offer."""
+        rule = TRANSITIONS[action]
+        if self.status not in rule.sources:
+            label = self.Status(self.status).label.lower()
+            return f"{self.name} is {label}, so it cannot be {rule.done}."
+        return self._permits(rule, user)
+
     def _permits(self, rule: Transition, user: Any) -> str | None:
         """Why the user may not take this step, or None if they may."""
         if not permissions.has_role(user, rule.role, self):
             return f"You may not {rule.verb} {self.name}: that needs the {rule.role} role."
-        if rule.name == Event.Action.APPROVE and not permissions.is_operator(user):
-            submitter = self.submitter_id()
-            if submitter is not None and submitter == user.pk:
-                return f"You submitted {self.name}; someone else has to approve it."
+        if rule.name == Event.Action.APPROVE:
+            return permissions.approval_refusal(
+                user, self, self.submitter_id(), self.unpublished_authors()
+            )
         return None
 
     def submitter_id(self) -> int | None:
         event = self.events.filter(action=Event.Action.SUBMIT).order_by("-created_at", "-pk")
         return event.values_list("actor_id", flat=True).first()
 
+    def unpublished_authors(self) -> dict[int, int | None]:
+        """Revision number -> author id, of the revisions saved since the published one (all of
+        them if none was published): what approving now would publish, and who wrote it."""
+        revisions = self.revisions.all()
+        if self.published_revision_id is not None:
+            published = Revision.objects.filter(pk=self.published_revision_id).values("number")
+            revisions = revisions.filter(number__gt=models.Subquery(published))
+        return dict(revisions.order_by("number").values_list("number", "author_id"))
+
     def transition(
-        self, action: str, user: Any, comment: str = "", revision: Revision | None = None
+        self,
+        action: str,
+        user: Any,
+        comment: str = "",
+        revision: Revision | None = None,
+        *,
+        revision_number: int | None = None,
     ) -> Event:
         """Take one step of the workflow, or raise WorkflowError / PermissionDenied.
 
-        The step is a conditional UPDATE (``WHERE status IN sources``): when two people act on
-        the same agent at once, exactly one of them succeeds.
+        Approving needs ``revision_number``, the revision the reviewer looked at: if the
+        agent's latest revision is another one, nothing is published (StaleApproval, with the
+        diff). The operator's "publish" publishes ``revision``, or the latest.
+
+        The agent's row is held while the step is decided and taken, so the state checked, the
+        state recorded in the audit trail and the revision published are those of the moment
+        of the step; a resubmission (``record_revision``) waits for it, or it for the
+        resubmission. The UPDATE is conditional as well (``WHERE status IN sources``).
         """
         rule = TRANSITIONS[action]
-        refusal = self._permits(rule, user)
-        if refusal:
-            raise PermissionDenied(refusal)
+        if rule.name == Event.Action.APPROVE and revision_number is None:
+            raise TypeError(
+                "transition('approve', ...) needs revision_number: the revision the reviewer "
+                "looked at, so that a newer one is never published unseen."
+            )
+        if not permissions.has_role(user, rule.role, self):
+            raise PermissionDenied(self._permits(rule, user))
         comment = comment.strip()
         if rule.needs_comment and not comment:
             raise WorkflowError(
                 f"Say what has to change: a comment is required to {rule.verb} {self.name}."
             )
-        changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
+        seen = self.status
         with transaction.atomic():
+            self._lock_row()
+            before = self.status
+            # Again under the lock: who wrote what may have changed since the page was shown.
+            refusal = self._permits(rule, user)
+            if refusal:
+                raise PermissionDenied(refusal)
+            if before not in rule.sources:
+                raise WorkflowError(
+                    f"{self.name} is {self.Status(before).label.lower()} now, so it cannot be "
+                    f"{rule.done}" + (" (someone else acted on it first)." if before != seen else ".")
+                )
+            latest = self.latest_revision()
+            changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
             if rule.publishes:
-                revision = revision or self.latest_revision()
+                if revision_number is not None:
+                    self._check_approved_revision(revision_number, latest)
+                revision = revision or latest
                 if revision is None:
                     raise WorkflowError(f"{self.name} has no revision to publish yet.")
                 changes["published_revision"] = revision
-            before = self.status
-            updated = Agent.objects.filter(pk=self.pk, status__in=rule.sources).update(**changes)
-            if not updated:
-                current = Agent.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-                label = self.Status(current).label.lower() if current else "deleted"
-                raise WorkflowError(
-                    f"{self.name} is {label} now, so it cannot be {rule.done}"
-                    + (" (someone else acted on it first)." if current != before else ".")
-                )
+            updated = Agent.objects.filter(pk=self.pk, status=before).update(**changes)
+            if not updated:  # cannot happen while the row is held; never record a false step
+                raise WorkflowError(f"{self.name} changed meanwhile: try again.")
             event = Event.objects.create(
                 agent=self,
                 # Every entry names the revision it concerned: the agent's latest by default.
-                revision=revision or self.latest_revision(),
+                revision=revision or latest,
                 actor=user,
                 action=action,
                 from_status=before,
@@ -370,6 +442,29 @@ class Agent(models.Model):
                 setattr(self, field, value)
             transaction.on_commit(lambda: notify(event))
         return event
+
+    def _check_approved_revision(self, number: int, latest: Revision | None) -> None:
+        """Refuse the approval of revision ``number`` unless it is the latest one."""
+        if latest is not None and latest.number == number:
+            return
+        if latest is None:
+            raise WorkflowError(f"{self.name} has no revision to publish yet.")
+        reviewed = self.revisions.filter(number=number).first()
+        who = latest.author.get_username() if latest.author else "the operator"
+        raise StaleApproval(
+            f"{self.name} changed after you opened it: you reviewed revision {number}, but "
+            f"revision {latest.number}, saved by {who} at "
+            f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}, is the one in review "
+            f"now. Nothing was approved: review revision {latest.number} first.",
+            unified_diff(
+                reviewed.text if reviewed else "",
+                latest.text,
+                f"revision {number} (what you reviewed)",
+                f"revision {latest.number} (in review now)",
+            ),
+            reviewed=number,
+            latest=latest.number,
+        )
 
     def restore_revision(self, revision: Revision, user: Any) -> Revision | None:
         """Make an old revision the agent's content again, as a new draft revision."""

@@ -4,10 +4,14 @@ Roles come from Django groups (created by a migration): Authors edit their own a
 agents that list them as maintainers; Reviewers review; superusers can do everything. ``None``
 stands for the operator at the command line (``manage.py import_agents``), who acts with full
 rights: web code always passes ``request.user``.
+
+Four eyes: nobody approves what they submitted or wrote (``approval_refusal``), superusers
+included; only the operator is exempt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -78,6 +82,32 @@ def can_view(user: Any, agent: Agent) -> bool:
     if can_see_drafts(user, agent):
         return True
     return bool(user and user.is_authenticated and agent.is_downloadable)
+
+
+def approval_refusal(
+    user: Any, agent: Agent, submitter_id: int | None, revision_authors: Mapping[int, int | None]
+) -> str | None:
+    """Why this user may not approve the agent (besides needing the reviewer role), or None.
+
+    ``submitter_id`` is who submitted it for review; ``revision_authors`` maps the number of each
+    revision saved since the published one (every revision, if none was published) to its
+    author's id. Whoever submitted it or wrote any of those revisions would be approving their
+    own work, even if someone else resubmitted it unchanged.
+    """
+    if is_operator(user):
+        return None
+    if submitter_id is not None and submitter_id == user.pk:
+        return f"You submitted {agent.name}; someone else has to approve it."
+    written = [number for number, author in sorted(revision_authors.items()) if author == user.pk]
+    if written:
+        numbers = ", ".join(str(number) for number in written)
+        which = f"revision {numbers}" if len(written) == 1 else f"revisions {numbers}"
+        since = "since it was last published" if agent.published_revision_id else "so far"
+        return (
+            f"You wrote {which} of {agent.name} {since}; someone who did not write it has to "
+            "approve it."
+        )
+    return None
 
 
 def has_role(user: Any, role: str, agent: Agent) -> bool:

@@ -14,13 +14,22 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from . import agentfile, importing, permissions
-from .models import TRANSITIONS, Agent, Event, Revision, WorkflowError, unified_diff
+from .models import (
+    TRANSITIONS,
+    Agent,
+    Event,
+    Revision,
+    StaleApproval,
+    WorkflowError,
+    unified_diff,
+)
 
 
 def file_response(name: str, text: str) -> HttpResponse:
@@ -205,6 +214,15 @@ def _visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
     return revisions if agent.can_see_drafts(user) else revisions.published_at_some_point()
 
 
+def posted_revision(data: Any, key: str = "revision") -> int | None:
+    """The revision number a form posted (the one its page showed), or None."""
+    try:
+        number = int(data.get(key, ""))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
 # The manual workflow actions as buttons: (button label, label of the comment field).
 ACTION_BUTTONS = {
     "submit": ("Submit for review", "Change note: what changed, and why"),
@@ -237,18 +255,33 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
             agent.check_editable()
         except WorkflowError as exc:
             can_restore, restore_refusal = False, str(exc)
+    # The approve button names the revision this page shows as the latest: approving publishes
+    # that one, or nothing if the author saved another since.
+    latest_number = revisions[0].number if sees_drafts and revisions else None
     actions = []
-    for action in agent.allowed_actions(user):
+    allowed = agent.allowed_actions(user)
+    for action in allowed:
         rule = TRANSITIONS[action]
         label, comment_label = ACTION_BUTTONS.get(action, (rule.verb.capitalize(), "Comment"))
+        revision = latest_number if action == Event.Action.APPROVE else None
+        if revision is not None:
+            label = f"{label} revision {revision}"
         actions.append(
             {
                 "name": action,
                 "label": label,
                 "comment_label": comment_label,
                 "comment_required": rule.needs_comment,
+                "revision": revision,
             }
         )
+    approve_refusal = ""
+    if (
+        Event.Action.APPROVE not in allowed
+        and agent.status == Agent.Status.IN_REVIEW
+        and permissions.can_review(user)
+    ):
+        approve_refusal = agent.refusal(Event.Action.APPROVE, user) or ""
     context = {
         "title": f"History of {agent.name}",
         "agent": agent,
@@ -258,6 +291,7 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
         "can_restore": can_restore,
         "restore_refusal": restore_refusal,
         "actions": actions,
+        "approve_refusal": approve_refusal,
         "compare_from": revisions[1].number if len(revisions) > 1 else "",
         "compare_to": revisions[0].number if revisions else "",
     }
@@ -358,8 +392,25 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
     rule = TRANSITIONS.get(action)
     if rule is None or not rule.manual:
         raise Http404("No such action.")
+    reviewed = None
+    if action == Event.Action.APPROVE:
+        reviewed = posted_revision(request.POST)
+        if reviewed is None:
+            messages.error(request, "Reload the page: it did not say which revision you approved.")
+            return redirect("agents:history", name=agent.name)
     try:
-        event = agent.transition(action, request.user, comment=request.POST.get("comment", ""))
+        event = agent.transition(
+            action,
+            request.user,
+            comment=request.POST.get("comment", ""),
+            revision_number=reviewed,
+        )
+    except StaleApproval as refusal:
+        messages.error(request, str(refusal))
+        if agent.revisions.filter(number=refusal.reviewed).exists():
+            # What changed since the page was shown, with the message above it.
+            query = f"?from={refusal.reviewed}&to={refusal.latest}"
+            return redirect(reverse("agents:compare", kwargs={"name": agent.name}) + query)
     except (WorkflowError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:

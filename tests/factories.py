@@ -55,3 +55,9 @@ class AgentFactory(factory.django.DjangoModelFactory):
         agent.record_revision(None, note="created by a test")
         if extracted:
             agent.transition("publish", None)
+
+
+def approve(agent: Agent, user, comment: str = ""):
+    """Approve the agent's latest revision, as a reviewer who looked at that revision."""
+    latest = agent.revisions.order_by("-number").values_list("number", flat=True).first()
+    return agent.transition("approve", user, comment=comment, revision_number=latest or 0)

@@ -3,6 +3,8 @@ trail, who may open and change what, and saves from stale pages."""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 
 import pytest
@@ -14,7 +16,7 @@ from django.urls import reverse
 
 from agents.models import Agent, Event, Revision
 
-from .factories import AgentFactory
+from .factories import AgentFactory, approve
 from .test_admin import change_post, change_url
 
 pytestmark = pytest.mark.django_db
@@ -133,9 +135,13 @@ def test_review_page_shows_the_diff_unified_and_side_by_side_escaped(author, rev
 def test_approving_from_the_queue_publishes_the_submitted_file(author, reviewer):
     agent = submitted(author)
     submitted_text = agent.latest_revision().text
+    page = client_for(reviewer)
+    shown = page.get(review_url(agent)).content.decode()
+    assert '<input type="hidden" name="revision" value="2">' in shown
+    assert "Approve and publish revision 2</button>" in shown
 
-    response = client_for(reviewer).post(
-        review_url(agent), {"decision": "approve", "comment": "Nice."}, follow=True
+    response = page.post(
+        review_url(agent), {"decision": "approve", "revision": "2", "comment": "Nice."}, follow=True
     )
 
     assert "code-reviewer is approved: everyone now downloads revision 2." in texts(response)
@@ -183,9 +189,13 @@ def test_a_reviewer_cannot_approve_their_own_submission(admin_client, admin_user
     agent.transition("submit", admin_user)  # a superuser may edit and submit anything
 
     page = admin_client.get(review_url(agent)).content.decode()
-    response = admin_client.post(review_url(agent), {"decision": "approve"})
+    response = admin_client.post(review_url(agent), {"decision": "approve", "revision": "1"})
 
-    assert "You submitted it: someone else has to approve it." in page
+    assert (
+        '<span class="help" id="approve-refusal">You submitted code-reviewer; someone else has '
+        "to approve it.</span>" in page
+    )
+    assert 'value="approve" disabled' in page
     assert response.status_code == 200
     assert (
         "You submitted code-reviewer; someone else has to approve it." in response.content.decode()
@@ -197,9 +207,9 @@ def test_a_decision_on_an_agent_no_longer_in_review_says_so(author, reviewer, ot
     agent = submitted(author)
     page = client_for(reviewer)
     page.get(review_url(agent))
-    agent.transition("approve", other_reviewer)
+    approve(agent, other_reviewer)
 
-    response = page.post(review_url(agent), {"decision": "approve"}, follow=True)
+    response = page.post(review_url(agent), {"decision": "approve", "revision": "2"}, follow=True)
 
     assert "code-reviewer is approved, not in review." in texts(response)
     assert agent.events.filter(action="approve").count() == 1
@@ -208,34 +218,94 @@ def test_a_decision_on_an_agent_no_longer_in_review_says_so(author, reviewer, ot
 # --- many at once -----------------------------------------------------------------------------
 
 
-def test_bulk_approve_reports_each_agent_and_changes_only_the_allowed_one(
+def hidden_inputs(page: str) -> dict[str, list[str]]:
+    """The hidden fields of a page's forms, as the browser would post them back."""
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page):
+        fields.setdefault(name, []).append(html.unescape(value))
+    return fields
+
+
+def test_bulk_approve_shows_each_revision_then_approves_exactly_those(
     admin_client, admin_user, author, other_reviewer
 ):
     fine = submitted(author, name="fine")
     own = submitted(author, name="own", by=admin_user)
     taken = submitted(author, name="taken")
-    taken.transition("approve", other_reviewer)  # after the queue was shown, before the action
+    changed = submitted(author, name="changed")
+    ticked = [fine.pk, own.pk, taken.pk, changed.pk]
 
-    response = admin_client.post(
-        QUEUE,
-        {
-            "action": "approve_selected",
-            "index": "0",
-            ACTION_CHECKBOX_NAME: [fine.pk, own.pk, taken.pk],
-        },
-        follow=True,
+    asked = admin_client.post(
+        QUEUE, {"action": "approve_selected", "index": "0", ACTION_CHECKBOX_NAME: ticked}
     )
 
-    assert texts(response) == [
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    rows = re.findall(
+        r"<tr>\s*<td><a [^>]*>([^<]+)</a>.*?</td>\s*<td>(\d+)</td>\s*<td>(\w+)</td>\s*"
+        r"<td><details class=\"agent-diff\"><summary>([^<]+)</summary>",
+        page,
+        re.DOTALL,
+    )
+    assert rows == [
+        ("changed", "2", "author", "2 lines changed"),
+        ("fine", "2", "author", "2 lines changed"),
+        ("own", "2", "admin", "2 lines changed"),
+        ("taken", "2", "author", "2 lines changed"),
+    ]
+    confirm = hidden_inputs(page)
+    assert confirm["action"] == ["approve_selected"]
+    assert sorted(int(pk) for pk in confirm[ACTION_CHECKBOX_NAME]) == sorted(ticked)
+    assert {confirm[f"revision-{agent.pk}"][0] for agent in (fine, own, taken, changed)} == {"2"}
+    assert status_of(fine) == Agent.Status.IN_REVIEW  # nothing is approved before confirming
+
+    # While the reviewer reads the page: someone else approves one, the author resubmits one.
+    approve(taken, other_reviewer)
+    changed.transition("withdraw", author)
+    edit(changed, author, "Something else entirely.")
+    changed.transition("submit", author)
+    done = admin_client.post(QUEUE, {**confirm, "apply": "Approve and publish"}, follow=True)
+
+    [stale, *others] = texts(done)
+    assert stale.startswith(
+        "changed changed after you opened it: you reviewed revision 2, but revision 3, saved by "
+        "author at "
+    )
+    assert stale.endswith("Nothing was approved: review revision 3 first.")
+    assert others == [
         "fine is approved: everyone now downloads revision 2.",
         "You submitted own; someone else has to approve it.",
         "taken is approved now, so it cannot be approved (someone else acted on it first).",
     ]
     assert status_of(fine) == Agent.Status.APPROVED
     assert status_of(own) == Agent.Status.IN_REVIEW
+    assert status_of(changed) == Agent.Status.IN_REVIEW
+    assert Agent.objects.get(pk=changed.pk).published_revision.number == 1
     assert list(taken.events.filter(action="approve").values_list("actor", flat=True)) == [
         other_reviewer.pk
     ]
+    # The messages name the agents as written, on the page the reviewer lands on.
+    assert '<li class="success">fine is approved' in done.content.decode()
+
+
+def test_a_bulk_approval_without_its_revision_numbers_approves_nothing(author, reviewer):
+    agent = submitted(author)
+
+    response = client_for(reviewer).post(
+        QUEUE,
+        {
+            "action": "approve_selected",
+            "apply": "Approve and publish",
+            ACTION_CHECKBOX_NAME: [agent.pk],
+        },
+        follow=True,
+    )
+
+    assert texts(response) == [
+        "code-reviewer was not approved: the confirmation did not say which revision. Select it "
+        "again."
+    ]
+    assert status_of(agent) == Agent.Status.IN_REVIEW
 
 
 def test_bulk_request_changes_asks_for_a_comment_first(author, reviewer):
@@ -405,7 +475,7 @@ def test_audit_trail_cannot_be_added_changed_or_deleted(admin_client, author):
 def test_audit_trail_filters_by_agent_action_status_and_actor(admin_client, author, reviewer):
     agent = submitted(author)
     other = submitted(author, name="other")
-    agent.transition("approve", reviewer)
+    approve(agent, reviewer)
 
     def listed(**params):
         response = admin_client.get(EVENTS, params)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agents.models import Agent, Event
 
-from .factories import AgentFactory
+from .factories import AgentFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_a_reader_cannot_fetch_or_compare_a_draft_revision(client, reader, publi
 def test_a_reader_may_compare_two_revisions_that_were_both_published(
     client, reader, reviewer, published_with_draft
 ):
-    published_with_draft.transition("approve", reviewer)
+    approve(published_with_draft, reviewer)
     client.force_login(reader)
 
     response = client.get(url("compare", published_with_draft), {"from": 1, "to": 2})
@@ -257,7 +257,7 @@ def test_restoring_an_old_revision_adds_a_new_draft_revision_with_its_text(
     client, author, reviewer, published_with_draft
 ):
     agent = published_with_draft
-    agent.transition("approve", reviewer)
+    approve(agent, reviewer)
     client.force_login(author)
 
     response = client.post(url("restore", agent, number=1))
@@ -351,8 +351,13 @@ def test_approving_says_which_revision_everyone_now_downloads(
     client, reviewer, published_with_draft
 ):
     client.force_login(reviewer)
+    page = client.get(url("history", published_with_draft)).content.decode()
+    assert '<input type="hidden" name="revision" value="2">' in page
+    assert "Approve and publish revision 2</button>" in page
 
-    response = client.post(url("transition", published_with_draft, action="approve"))
+    response = client.post(
+        url("transition", published_with_draft, action="approve"), {"revision": 2}
+    )
 
     assert shown_after(client, response) == [
         "code-reviewer was approved. Everyone now downloads revision 2."
@@ -383,7 +388,9 @@ def test_an_action_the_user_may_not_take_is_refused_with_a_message(
     for user in [reader, author]:
         client.force_login(user)
 
-        response = client.post(url("transition", published_with_draft, action="approve"))
+        response = client.post(
+            url("transition", published_with_draft, action="approve"), {"revision": 2}
+        )
 
         assert response.status_code == 302
         [message] = shown_after(client, response)
@@ -522,8 +529,9 @@ def test_history_query_count_does_not_grow_with_revisions(
     agent.transition("submit", author)
     client.force_login(reviewer)
     # session, user, agent, its maintainers, the reviewer's groups, revisions (+author, was
-    # published), who submitted (may the reviewer approve?), events (+actor, revision number)
-    with django_assert_num_queries(8):
+    # published), who submitted and who wrote the revisions since the published one (may the
+    # reviewer approve?), events (+actor, revision number)
+    with django_assert_num_queries(9):
         response = client.get(url("history", agent))
     assert len(response.context["revisions"]) == revisions
     assert len(response.context["events"]) == revisions + 2
