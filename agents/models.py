@@ -74,9 +74,7 @@ class AgentQuerySet(models.QuerySet):
 
     def in_review(self) -> AgentQuerySet:
         """The review queue: each agent with its submitter and submission time (one query)."""
-        return (
-            self.filter(status=Agent.Status.IN_REVIEW).with_submission().order_by("submitted_at")
-        )
+        return self.filter(status=Agent.Status.IN_REVIEW).with_submission().order_by("submitted_at")
 
     def with_submission(self) -> AgentQuerySet:
         """Each agent with its latest submission (who, when, note) and published revision."""
@@ -412,9 +410,10 @@ class Agent(models.Model):
             if refusal:
                 raise PermissionDenied(refusal)
             if before not in rule.sources:
+                why = " (someone else acted on it first)." if before != seen else "."
                 raise WorkflowError(
                     f"{self.name} is {self.Status(before).label.lower()} now, so it cannot be "
-                    f"{rule.done}" + (" (someone else acted on it first)." if before != seen else ".")
+                    f"{rule.done}{why}"
                 )
             latest = self.latest_revision()
             changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
