@@ -673,16 +673,10 @@ def test_editing_an_agent_in_review_is_refused(author):
     assert agent.revisions.count() == 1
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("migrated_data")  # an earlier transactional test emptied the roles
 def test_two_stale_saves_at_the_same_moment_land_once(author, other_author):
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        # Threads share SQLite's in-memory test database through its shared cache, where a
-        # second writer fails at once ("database table is locked") instead of waiting.
-        pytest.skip(
-            "two connections writing at once need PostgreSQL (or SQLite in a file): run with "
-            "DATABASE_URL=postgres://..."
-        )
     agent = AgentFactory(name="shared", owner=author, steps=1)
     agent.maintainers.add(other_author)
     posts = [
