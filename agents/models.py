@@ -763,3 +763,42 @@ class InstructionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent.name} #{self.position}"
+
+
+class StagedImport(models.Model):
+    """An uploaded batch of agent files between its preview and its confirmation.
+
+    Kept in the database, not in the form, so that a batch of any size within the limits reaches
+    the confirmation (whichever app server takes it), and bound to the person who previewed it:
+    nobody else can confirm it and become the owner of what it creates.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staged_imports"
+    )
+    update = models.BooleanField(default=False, help_text="Replace agents that already exist.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"import {self.key[:8]} by {self.user}"
+
+
+class StagedFile(models.Model):
+    """One file of a staged import, as uploaded (a zip's members are stored one by one)."""
+
+    batch = models.ForeignKey(StagedImport, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    source = models.TextField(help_text="Where the file came from: its name, or archive:member.")
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "position"], name="agents_stagedfile_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.source

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import difflib
 from collections import Counter
 from typing import Any
@@ -8,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -19,7 +17,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from . import agentfile, importing, permissions
+from . import agentfile, importing, permissions, uploads
 from .models import TRANSITIONS, Agent, Event, Revision, WorkflowError, unified_diff
 
 
@@ -77,7 +75,14 @@ class ImportUploadForm(forms.Form):
         required=False, help_text="Replace agents that already exist (otherwise: conflict)."
     )
 
+    def __init__(self, *args: Any, refusal: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
     def clean_files(self) -> list[tuple[str, bytes]]:
+        if self.refusal:
+            # The upload was cut short: the files that arrived are not the batch that was sent.
+            raise ValidationError(f"Nothing was uploaded: {self.refusal}.")
         uploads = []
         for upload in self.cleaned_data["files"]:
             limit = (
@@ -95,49 +100,46 @@ class ImportUploadForm(forms.Form):
         return uploads
 
 
-_IMPORT_SALT = "agents.import-batch"
-
-
-def _sign_batch(entries: list[importing.Entry], update: bool) -> str:
-    files = [[e.source, base64.b64encode(e.data).decode()] for e in entries]
-    return signing.dumps({"update": update, "files": files}, salt=_IMPORT_SALT, compress=True)
-
-
-def _unsign_batch(payload: str) -> tuple[list[importing.Entry], bool]:
-    batch = signing.loads(payload, salt=_IMPORT_SALT, max_age=3600)
-    entries = [importing.Entry(source, base64.b64decode(data)) for source, data in batch["files"]]
-    return entries, bool(batch["update"])
-
-
 def import_page(request: HttpRequest) -> HttpResponse:
     """Upload agent files, see what each would do, then confirm: all of the batch, or nothing.
 
-    The files travel from the preview to the confirmation in a signed field, so any app server
-    behind a load balancer can finish the import.
+    The previewed files wait on the server for the confirmation (``importing.stage``), bound to
+    the person who previewed them; any app server behind a load balancer can finish the import.
     """
     if not permissions.can_author(request.user):
         raise PermissionDenied
     form = ImportUploadForm()
     results: list[importing.ImportResult] = []
-    payload = ""
+    batch_key = ""
     batch_error = ""
-    if request.method == "POST" and "payload" in request.POST:
-        try:
-            entries, update = _unsign_batch(request.POST["payload"])
-        except signing.BadSignature:
-            messages.error(request, "This import expired or was altered; upload the files again.")
+    if request.method == "POST" and "batch" in request.POST:
+        batch_key = request.POST["batch"]
+        batch = importing.staged(batch_key, request.user)
+        if batch is None:
+            messages.error(
+                request,
+                "This import is no longer waiting for confirmation (it expired after "
+                f"{importing.STAGED_IMPORT_MAX_AGE.seconds // 60} minutes, was confirmed "
+                "already, or was previewed by someone else); upload the files again.",
+            )
             return redirect("admin:agents_agent_import")
+        entries, update = batch
         results, saved = importing.import_batch(
             entries, update=update, owner=request.user, actor=request.user
         )
         if saved:
+            importing.unstage(batch_key, request.user)
             counts = Counter(result.outcome for result in results)
             summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
             messages.success(request, f"Imported {len(results)} files: {summary}.")
             return redirect("admin:agents_agent_changelist")
-        batch_error = "Nothing was imported: a file changed meaning since the preview."
+        batch_key = ""
+        batch_error = (
+            "Nothing was imported: something changed since the preview (see below). Upload the "
+            "files again to import them as they are now."
+        )
     elif request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
+        form = ImportUploadForm(request.POST, request.FILES, refusal=uploads.refusal(request))
         if form.is_valid():
             update = form.cleaned_data["update"]
             try:
@@ -151,14 +153,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 if any(result.failed for result in results):
                     batch_error = "Nothing can be imported until every file is fixed or removed."
                 else:
-                    payload = _sign_batch(entries, update)
+                    batch_key = importing.stage(entries, request.user, update=update)
     context = {
         **admin.site.each_context(request),
         "title": "Import agent files",
         "opts": Agent._meta,
         "form": form,
         "results": results,
-        "payload": payload,
+        "batch": batch_key,
         "batch_error": batch_error,
     }
     return render(request, "admin/agents/agent/import.html", context)
