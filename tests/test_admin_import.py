@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from agents.models import Agent, StagedFile, StagedImport
 
+from .conftest import member_of
+from .factories import AgentFactory
 from .test_import_commands import REVIEWER
 from .test_import_zip import agent, make_zip
 
@@ -217,3 +219,64 @@ def test_abandoned_previews_are_dropped_when_the_next_one_is_made(admin_client):
 
     assert StagedImport.objects.count() == 1
     assert list(StagedFile.objects.values_list("source", flat=True)) == ["beta.md"]
+
+
+# --- the preview says exactly what the confirmation will do ----------------------------------
+
+
+def preview_and_confirm(client, content: str) -> tuple[str, str]:
+    """The outcome the preview shows for one file, then what confirming it does."""
+    response = client.post(URL, {"files": [upload("a.md", content)], "update": "on"})
+    preview = re.search(r"class=\"outcome-(\w+)\"", response.content.decode()).group(1)
+    match = re.search(r'name="batch" value="([^"]+)"', response.content.decode())
+    if match is None:
+        return preview, "nothing to confirm"
+    confirmed = client.post(URL, {"batch": match.group(1)}, follow=True).content.decode()
+    return preview, "imported" if "Imported 1 files" in confirmed else "refused"
+
+
+def test_the_preview_refuses_an_agent_the_author_may_not_change(client, author, other_author):
+    AgentFactory(name="code-reviewer", owner=other_author, published=True)
+    client.force_login(author)
+
+    preview, confirmed = preview_and_confirm(client, REVIEWER)
+
+    assert (preview, confirmed) == ("error", "nothing to confirm")
+    assert Agent.objects.get().revisions.count() == 1
+
+
+def test_the_preview_refuses_an_agent_in_review(client, author):
+    agent = AgentFactory(name="code-reviewer", owner=author)
+    agent.transition("submit", author)
+    client.force_login(author)
+
+    response = client.post(URL, {"files": [upload("a.md", REVIEWER)], "update": "on"})
+
+    assert "<strong>error</strong>" in response.content.decode()
+    assert "code-reviewer is in review: withdraw it" in response.content.decode()
+    assert 'name="batch"' not in response.content.decode()
+
+
+def test_the_preview_of_an_agent_the_author_maintains_is_what_the_confirmation_does(
+    client, author, other_author
+):
+    agent = AgentFactory(name="code-reviewer", owner=other_author, published=True)
+    agent.maintainers.add(author)
+    client.force_login(author)
+
+    assert preview_and_confirm(client, REVIEWER) == ("updated", "imported")
+    assert Agent.objects.for_export().get().render() == REVIEWER
+
+
+def test_a_maintainer_who_left_the_authors_group_is_refused_in_the_preview(
+    client, author, other_author
+):
+    agent = AgentFactory(name="code-reviewer", owner=other_author, published=True)
+    agent.maintainers.add(author)
+    author.groups.clear()
+    member_of(author, "Reviewers")  # may still open the admin, may no longer author
+    client.force_login(author)
+
+    response = client.post(URL, {"files": [upload("a.md", REVIEWER)], "update": "on"})
+
+    assert response.status_code == 403
