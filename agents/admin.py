@@ -363,6 +363,7 @@ class AgentAdmin(admin.ModelAdmin):
         latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
         agents = Agent.objects.for_listing().annotate(
             published_number=F("published_revision__number"),
+            published_name=F("published_revision__name"),
             latest_number=Subquery(latest.values("number")[:1]),
         )
         field = self.opts.pk if from_field is None else self.opts.get_field(from_field)

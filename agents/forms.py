@@ -154,6 +154,13 @@ class AgentAdminForm(forms.ModelForm):
             choices.append((current, f"{current} (not allowed: pick another)"))
         return choices
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name") or ""
+        clash = self.instance.published_name_clash(name) if name else ""
+        if clash:
+            raise ValidationError(clash)
+        return name
+
     def clean_extra_frontmatter(self) -> Any:
         value = self.cleaned_data.get("extra_frontmatter")
         if value is not None and not isinstance(value, dict):

@@ -228,6 +228,11 @@ def import_file(
     new_text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
     existing = Agent.objects.for_export().filter(name=name).first()
     result = ImportResult(source, Outcome.CREATED, name=name, warnings=warnings, new_text=new_text)
+    clash = (existing or Agent()).published_name_clash(name)
+    if clash:
+        line = parsed.line_of("name") or 1
+        result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
+        return result
     if existing is not None:
         result.old_text = existing.render()
         if result.old_text == new_text:
@@ -325,9 +330,7 @@ def stage(entries: list[Entry], user: AbstractBaseUser, *, update: bool) -> str:
     """
     with transaction.atomic():
         StagedImport.objects.filter(created_at__lt=timezone.now() - STAGED_IMPORT_MAX_AGE).delete()
-        batch = StagedImport.objects.create(
-            key=secrets.token_urlsafe(32), user=user, update=update
-        )
+        batch = StagedImport.objects.create(key=secrets.token_urlsafe(32), user=user, update=update)
         StagedFile.objects.bulk_create(
             StagedFile(batch=batch, position=position, source=entry.source, data=entry.data)
             for position, entry in enumerate(entries, 1)

@@ -34,10 +34,10 @@ def file_response(name: str, text: str) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, name: str) -> HttpResponse:
     """The published file: what everyone installs, even while a newer draft is under way."""
-    agent = get_object_or_404(Agent.objects.for_download(), name=name)
-    if not agent.is_downloadable:
-        raise Http404("This agent has no published revision.")
-    return file_response(agent.name, agent.published_revision.text)
+    agent = Agent.objects.for_download().published_as(name).first()
+    if agent is None or not agent.is_downloadable:
+        raise Http404("No agent is published under this name.")
+    return file_response(name, agent.published_revision.text)
 
 
 @require_GET

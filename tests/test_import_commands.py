@@ -173,7 +173,7 @@ def test_export_all_writes_every_agent(tmp_path):
 
 
 def test_export_refuses_unknown_names_and_needs_names_or_all(tmp_path):
-    with pytest.raises(CommandError, match="no agent named: ghost"):
+    with pytest.raises(CommandError, match="nothing published under the name: ghost"):
         call_command("export_agents", "--out", str(tmp_path), "ghost", stdout=StringIO())
     with pytest.raises(CommandError, match="give agent names, or --all"):
         call_command("export_agents", "--out", str(tmp_path), stdout=StringIO())
