@@ -258,6 +258,17 @@ class PositionedInlineFormSet(forms.BaseInlineFormSet):
 
     file_warnings: Sequence[str] = ()
 
+    def clean(self) -> None:
+        super().clean()
+        for form in self.initial_forms:
+            if form.instance.pk is None:
+                # The row id posted is not one of this agent's rows: another agent's, or a row
+                # deleted since the page was loaded. Saving it would create a row instead.
+                raise ValidationError(
+                    "A row on this page is not one of this agent's rows (it was deleted, or the "
+                    "form was altered). Reload the page; nothing was saved."
+                )
+
     def kept_forms(self) -> list[forms.ModelForm]:
         """The valid rows to save, in the order asked for (ties keep the order on the page)."""
         kept = [

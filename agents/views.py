@@ -12,12 +12,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from . import agentfile, importing, permissions, uploads
+from . import agentfile, converters, importing, permissions, uploads
 from .models import TRANSITIONS, Agent, Event, Revision, WorkflowError, unified_diff
 
 
@@ -27,6 +28,13 @@ def file_response(name: str, text: str) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(
         True, f"{agentfile.file_stem(name)}.md"
     )
+    return response
+
+
+def private(response: HttpResponse) -> HttpResponse:
+    """Kept out of every cache, shared or not: drafts and old revisions are for some people
+    only, and a draft changes without its address changing."""
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 
@@ -47,7 +55,7 @@ def download_draft(request: HttpRequest, name: str) -> HttpResponse:
     agent = get_object_or_404(Agent.objects.for_export().prefetch_related("maintainers"), name=name)
     if not agent.can_see_drafts(request.user):
         raise Http404("No such agent.")
-    return file_response(agent.name, agent.render())
+    return private(file_response(agent.name, agent.render()))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -272,9 +280,9 @@ def compare(request: HttpRequest, name: str) -> HttpResponse:
     """Two revisions of an agent's file: a unified diff and a side-by-side view."""
     agent = _visible_agent(request, name)
     title = f"Compare revisions of {agent.name}"
-    try:
-        old_number, new_number = int(request.GET["from"]), int(request.GET["to"])
-    except (KeyError, ValueError):
+    old_number = converters.revision_number(request.GET.get("from", ""))
+    new_number = converters.revision_number(request.GET.get("to", ""))
+    if old_number is None or new_number is None:
         return _message_page(
             request,
             title,
@@ -321,7 +329,7 @@ def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
     revision = _visible_revisions(agent, request.user).filter(number=number).first()
     if revision is None:
         raise Http404(f"{agent.name} has no revision {number} that you can see.")
-    return file_response(agent.name, revision.text)
+    return private(file_response(agent.name, revision.text))
 
 
 @require_POST
