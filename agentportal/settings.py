@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "agentportal.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "agentportal.urls"
@@ -139,6 +140,15 @@ LOGIN_URL = "admin:login"
 # Uploads: agent files are small; anything bigger is refused before it reaches our code.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Files per request and bytes of files per request are bounded by the first handler, at the
+# import's batch limits (500 files, 10 MB), which says which limit was hit; Django's own cap on
+# the number of files (100 by default) would answer a bare "400 Bad Request" before it.
+FILE_UPLOAD_HANDLERS = [
+    "agents.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = None
 
 # Security: on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

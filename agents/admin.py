@@ -364,6 +364,7 @@ class AgentAdmin(admin.ModelAdmin):
         latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
         agents = Agent.objects.for_listing().annotate(
             published_number=F("published_revision__number"),
+            published_name=F("published_revision__name"),
             latest_number=Subquery(latest.values("number")[:1]),
         )
         field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
@@ -857,20 +858,28 @@ class AgentFilter(admin.SimpleListFilter):
     parameter_name = "agent"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        value = self.value()
-        if not value or not value.isdigit():
+        pk = self.agent_pk()
+        if pk is None:
             return []
-        names = Agent.objects.filter(pk=value).values_list("name", flat=True)
-        return [(value, name) for name in names]
+        # Only an agent the user may see is named: the filter must not reveal other names.
+        agents = Agent.objects.filter(pk=pk)
+        visible = permissions.view_filter(request.user)
+        if visible is not None:
+            agents = agents.filter(visible)
+        return [(self.value(), name) for name in agents.values_list("name", flat=True)]
+
+    def agent_pk(self) -> int | None:
+        value = self.value() or ""
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
     def has_output(self) -> bool:
         return bool(self.value())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> QuerySet[Event]:
-        value = self.value()
-        if not value:
+        if not self.value():
             return queryset
-        return queryset.filter(agent_id=value) if value.isdigit() else queryset.none()
+        pk = self.agent_pk()
+        return queryset.none() if pk is None else queryset.filter(agent_id=pk)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

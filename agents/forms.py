@@ -154,6 +154,13 @@ class AgentAdminForm(forms.ModelForm):
             choices.append((current, f"{current} (not allowed: pick another)"))
         return choices
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name") or ""
+        clash = self.instance.published_name_clash(name) if name else ""
+        if clash:
+            raise ValidationError(clash)
+        return name
+
     def clean_extra_frontmatter(self) -> Any:
         value = self.cleaned_data.get("extra_frontmatter")
         if value is not None and not isinstance(value, dict):
@@ -247,6 +254,17 @@ class PositionedInlineFormSet(forms.BaseInlineFormSet):
     """Rows of an agent (tools, sections, steps) that can be added, removed and moved."""
 
     file_warnings: Sequence[str] = ()
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.initial_forms:
+            if form.instance.pk is None:
+                # The row id posted is not one of this agent's rows: another agent's, or a row
+                # deleted since the page was loaded. Saving it would create a row instead.
+                raise ValidationError(
+                    "A row on this page is not one of this agent's rows (it was deleted, or the "
+                    "form was altered). Reload the page; nothing was saved."
+                )
 
     def kept_forms(self) -> list[forms.ModelForm]:
         """The valid rows to save, in the order asked for (ties keep the order on the page)."""

@@ -7,22 +7,26 @@ that fails saves nothing of itself; ``import_batch`` makes a whole batch all-or-
 
 from __future__ import annotations
 
+import secrets
 import stat
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import agentfile, permissions
-from .models import Agent, Event, Tool, WorkflowError
+from .models import Agent, Event, StagedFile, StagedImport, Tool, WorkflowError
 
 MAX_FILES_PER_BATCH = 500
 MAX_BATCH_BYTES = 10 * 1024 * 1024  # uncompressed, all files of a batch or an archive together
 MAX_COMPRESSION_RATIO = 100  # a zip entry that inflates more than this is treated as a bomb
+STAGED_IMPORT_MAX_AGE = timedelta(hours=1)  # a preview can be confirmed for this long
 
 
 class BatchError(ValueError):
@@ -224,6 +228,11 @@ def import_file(
     new_text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
     existing = Agent.objects.for_export().filter(name=name).first()
     result = ImportResult(source, Outcome.CREATED, name=name, warnings=warnings, new_text=new_text)
+    clash = (existing or Agent()).published_name_clash(name)
+    if clash:
+        line = parsed.line_of("name") or 1
+        result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
+        return result
     if existing is not None:
         result.old_text = existing.render()
         if result.old_text == new_text:
@@ -308,3 +317,38 @@ def import_batch(
         if not saved:
             transaction.set_rollback(True)
     return results, saved
+
+
+# --- a batch between its preview and its confirmation (the web import pages) -----------------
+
+
+def stage(entries: list[Entry], user: AbstractBaseUser, *, update: bool) -> str:
+    """Keep a previewed batch for its confirmation; the key to confirm it with.
+
+    Only ``user`` can confirm it (``staged``). Batches older than ``STAGED_IMPORT_MAX_AGE`` are
+    dropped here, so abandoned previews do not pile up.
+    """
+    with transaction.atomic():
+        StagedImport.objects.filter(created_at__lt=timezone.now() - STAGED_IMPORT_MAX_AGE).delete()
+        batch = StagedImport.objects.create(key=secrets.token_urlsafe(32), user=user, update=update)
+        StagedFile.objects.bulk_create(
+            StagedFile(batch=batch, position=position, source=entry.source, data=entry.data)
+            for position, entry in enumerate(entries, 1)
+        )
+    return batch.key
+
+
+def staged(key: str, user: AbstractBaseUser) -> tuple[list[Entry], bool] | None:
+    """The entries and the update flag of a batch this user previewed, or None when there is no
+    such batch (expired, confirmed already, or someone else's)."""
+    batch = StagedImport.objects.filter(
+        key=key, user=user, created_at__gte=timezone.now() - STAGED_IMPORT_MAX_AGE
+    ).first()
+    if batch is None:
+        return None
+    entries = [Entry(file.source, bytes(file.data)) for file in batch.files.all()]
+    return entries, batch.update
+
+
+def unstage(key: str, user: AbstractBaseUser) -> None:
+    StagedImport.objects.filter(key=key, user=user).delete()

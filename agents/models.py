@@ -62,7 +62,12 @@ class AgentQuerySet(models.QuerySet):
         return self.prefetch_related("tool_entries", "sections", "steps")
 
     def for_download(self) -> AgentQuerySet:
-        return self.select_related("published_revision").prefetch_related("maintainers")
+        return self.select_related("published_revision")
+
+    def published_as(self, name: str) -> AgentQuerySet:
+        """The agent whose published file is named ``name``: a renamed agent keeps its old
+        address (and file) until a revision with the new name is approved."""
+        return self.filter(published_revision__name=name)
 
     def for_workflow(self) -> AgentQuerySet:
         """One agent for the history and workflow pages: maintainers for the permission checks."""
@@ -223,7 +228,24 @@ class Agent(models.Model):
         return self.name
 
     def get_download_url(self) -> str:
-        return reverse("agents:download", kwargs={"name": self.name})
+        """Where the published file is downloaded: under the name inside it."""
+        name = getattr(self, "published_name", None) or self.published_revision.name
+        return reverse("agents:download", kwargs={"name": name})
+
+    def published_name_clash(self, name: str) -> str:
+        """Why this agent cannot take ``name``: another agent still publishes its file under
+        that name (it was renamed, and the new name is not approved yet); or ''.
+
+        Two agents with the same current name are refused by the unique column itself.
+        """
+        others = Agent.objects.exclude(pk=self.pk) if self.pk else Agent.objects.all()
+        renamed = others.published_as(name).values_list("name", flat=True).first()
+        if renamed is None:
+            return ""
+        return (
+            f"{name} is the published name of the agent now called {renamed}: its file is "
+            f"downloaded as {name}.md until its new name is approved. Choose another name."
+        )
 
     @property
     def name_follows_pattern(self) -> bool:
@@ -320,6 +342,7 @@ class Agent(models.Model):
             revision = Revision.objects.create(
                 agent=self,
                 number=(latest.number if latest else 0) + 1,
+                name=self.name,
                 text=text,
                 sha256=hashlib.sha256(text.encode()).hexdigest(),
                 author=user,
@@ -681,6 +704,9 @@ class Revision(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
+    name = models.CharField(
+        max_length=200, db_index=True, help_text="The agent's name in this file."
+    )
     text = models.TextField(help_text="The exact file, as downloaded.")
     sha256 = models.CharField(max_length=64)
     author = models.ForeignKey(
@@ -857,3 +883,42 @@ class InstructionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent.name} #{self.position}"
+
+
+class StagedImport(models.Model):
+    """An uploaded batch of agent files between its preview and its confirmation.
+
+    Kept in the database, not in the form, so that a batch of any size within the limits reaches
+    the confirmation (whichever app server takes it), and bound to the person who previewed it:
+    nobody else can confirm it and become the owner of what it creates.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staged_imports"
+    )
+    update = models.BooleanField(default=False, help_text="Replace agents that already exist.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"import {self.key[:8]} by {self.user}"
+
+
+class StagedFile(models.Model):
+    """One file of a staged import, as uploaded (a zip's members are stored one by one)."""
+
+    batch = models.ForeignKey(StagedImport, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    source = models.TextField(help_text="Where the file came from: its name, or archive:member.")
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "position"], name="agents_stagedfile_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.source

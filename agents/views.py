@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import difflib
 from collections import Counter
 from typing import Any
@@ -8,19 +7,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from . import agentfile, importing, permissions
+from . import agentfile, converters, importing, permissions, uploads
 from .models import (
     TRANSITIONS,
     Agent,
@@ -41,14 +40,21 @@ def file_response(name: str, text: str) -> HttpResponse:
     return response
 
 
+def private(response: HttpResponse) -> HttpResponse:
+    """Kept out of every cache, shared or not: drafts and old revisions are for some people
+    only, and a draft changes without its address changing."""
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
 @require_GET
 @login_required
 def download(request: HttpRequest, name: str) -> HttpResponse:
     """The published file: what everyone installs, even while a newer draft is under way."""
-    agent = get_object_or_404(Agent.objects.for_download(), name=name)
-    if not agent.is_downloadable:
-        raise Http404("This agent has no published revision.")
-    return file_response(agent.name, agent.published_revision.text)
+    agent = Agent.objects.for_download().published_as(name).first()
+    if agent is None or not agent.is_downloadable:
+        raise Http404("No agent is published under this name.")
+    return file_response(name, agent.published_revision.text)
 
 
 @require_GET
@@ -58,7 +64,7 @@ def download_draft(request: HttpRequest, name: str) -> HttpResponse:
     agent = get_object_or_404(Agent.objects.for_export().prefetch_related("maintainers"), name=name)
     if not agent.can_see_drafts(request.user):
         raise Http404("No such agent.")
-    return file_response(agent.name, agent.render())
+    return private(file_response(agent.name, agent.render()))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -86,7 +92,14 @@ class ImportUploadForm(forms.Form):
         required=False, help_text="Replace agents that already exist (otherwise: conflict)."
     )
 
+    def __init__(self, *args: Any, refusal: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
     def clean_files(self) -> list[tuple[str, bytes]]:
+        if self.refusal:
+            # The upload was cut short: the files that arrived are not the batch that was sent.
+            raise ValidationError(f"Nothing was uploaded: {self.refusal}.")
         uploads = []
         for upload in self.cleaned_data["files"]:
             limit = (
@@ -104,49 +117,46 @@ class ImportUploadForm(forms.Form):
         return uploads
 
 
-_IMPORT_SALT = "agents.import-batch"
-
-
-def _sign_batch(entries: list[importing.Entry], update: bool) -> str:
-    files = [[e.source, base64.b64encode(e.data).decode()] for e in entries]
-    return signing.dumps({"update": update, "files": files}, salt=_IMPORT_SALT, compress=True)
-
-
-def _unsign_batch(payload: str) -> tuple[list[importing.Entry], bool]:
-    batch = signing.loads(payload, salt=_IMPORT_SALT, max_age=3600)
-    entries = [importing.Entry(source, base64.b64decode(data)) for source, data in batch["files"]]
-    return entries, bool(batch["update"])
-
-
 def import_page(request: HttpRequest) -> HttpResponse:
     """Upload agent files, see what each would do, then confirm: all of the batch, or nothing.
 
-    The files travel from the preview to the confirmation in a signed field, so any app server
-    behind a load balancer can finish the import.
+    The previewed files wait on the server for the confirmation (``importing.stage``), bound to
+    the person who previewed them; any app server behind a load balancer can finish the import.
     """
     if not permissions.can_author(request.user):
         raise PermissionDenied
     form = ImportUploadForm()
     results: list[importing.ImportResult] = []
-    payload = ""
+    batch_key = ""
     batch_error = ""
-    if request.method == "POST" and "payload" in request.POST:
-        try:
-            entries, update = _unsign_batch(request.POST["payload"])
-        except signing.BadSignature:
-            messages.error(request, "This import expired or was altered; upload the files again.")
+    if request.method == "POST" and "batch" in request.POST:
+        batch_key = request.POST["batch"]
+        batch = importing.staged(batch_key, request.user)
+        if batch is None:
+            messages.error(
+                request,
+                "This import is no longer waiting for confirmation (it expired after "
+                f"{importing.STAGED_IMPORT_MAX_AGE.seconds // 60} minutes, was confirmed "
+                "already, or was previewed by someone else); upload the files again.",
+            )
             return redirect("admin:agents_agent_import")
+        entries, update = batch
         results, saved = importing.import_batch(
             entries, update=update, owner=request.user, actor=request.user
         )
         if saved:
+            importing.unstage(batch_key, request.user)
             counts = Counter(result.outcome for result in results)
             summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
             messages.success(request, f"Imported {len(results)} files: {summary}.")
             return redirect("admin:agents_agent_changelist")
-        batch_error = "Nothing was imported: a file changed meaning since the preview."
+        batch_key = ""
+        batch_error = (
+            "Nothing was imported: something changed since the preview (see below). Upload the "
+            "files again to import them as they are now."
+        )
     elif request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
+        form = ImportUploadForm(request.POST, request.FILES, refusal=uploads.refusal(request))
         if form.is_valid():
             update = form.cleaned_data["update"]
             try:
@@ -160,14 +170,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 if any(result.failed for result in results):
                     batch_error = "Nothing can be imported until every file is fixed or removed."
                 else:
-                    payload = _sign_batch(entries, update)
+                    batch_key = importing.stage(entries, request.user, update=update)
     context = {
         **admin.site.each_context(request),
         "title": "Import agent files",
         "opts": Agent._meta,
         "form": form,
         "results": results,
-        "payload": payload,
+        "batch": batch_key,
         "batch_error": batch_error,
     }
     return render(request, "admin/agents/agent/import.html", context)
@@ -304,9 +314,9 @@ def compare(request: HttpRequest, name: str) -> HttpResponse:
     """Two revisions of an agent's file: a unified diff and a side-by-side view."""
     agent = _visible_agent(request, name)
     title = f"Compare revisions of {agent.name}"
-    try:
-        old_number, new_number = int(request.GET["from"]), int(request.GET["to"])
-    except (KeyError, ValueError):
+    old_number = converters.revision_number(request.GET.get("from", ""))
+    new_number = converters.revision_number(request.GET.get("to", ""))
+    if old_number is None or new_number is None:
         return _message_page(
             request,
             title,
@@ -353,7 +363,7 @@ def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
     revision = _visible_revisions(agent, request.user).filter(number=number).first()
     if revision is None:
         raise Http404(f"{agent.name} has no revision {number} that you can see.")
-    return file_response(agent.name, revision.text)
+    return private(file_response(agent.name, revision.text))
 
 
 @require_POST

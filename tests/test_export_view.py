@@ -7,6 +7,7 @@ from agents.importing import import_file
 from agents.models import Agent
 
 from .factories import AgentFactory
+from .helpers import assert_same_query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -61,18 +62,28 @@ def test_download_file_name_is_safe_for_an_imported_name_with_a_slash(client, au
     assert response["Content-Disposition"] == 'attachment; filename="Python-DevOps-CI-CD-Expert.md"'
 
 
-@pytest.mark.parametrize("steps", [1, 40])
-def test_download_query_count_does_not_grow_with_steps_and_tools(
-    client, author, steps, django_assert_num_queries
-):
-    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8), published=True)
+def test_download_query_count_does_not_grow(client, author, other_author):
+    agent = AgentFactory(name="download-me", steps=3, tools=3, published=True)
     client.force_login(author)
     url = reverse("agents:download", kwargs={"name": agent.name})
-    # session, user, agent (+published revision), maintainers
-    with django_assert_num_queries(4):
-        response = client.get(url)
-    assert response.content.decode().count("**Step ") == steps
-    assert f"{steps}. **Step {steps}**" in response.content.decode()
+
+    def grow() -> None:
+        # What the download could be tempted to load: more revisions and maintainers of this
+        # agent, more published agents.
+        for n in range(10):
+            agent.description = f"Edition {n}. Use proactively."
+            agent.save()
+            agent.record_revision(None)
+        agent.transition("publish", None)
+        agent.maintainers.add(author, other_author)
+        AgentFactory.create_batch(10, steps=3, tools=3, published=True)
+
+    # session, user, the agent with its published revision
+    count = assert_same_query_count(lambda: client.get(url), grow)
+    assert count <= 3
+    response = client.get(url)
+    assert response.content.decode().startswith("---\nname: download-me\n")
+    assert "Edition 9." in response.content.decode()
 
 
 @pytest.mark.parametrize("steps", [1, 40])

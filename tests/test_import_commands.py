@@ -173,7 +173,7 @@ def test_export_all_writes_every_agent(tmp_path):
 
 
 def test_export_refuses_unknown_names_and_needs_names_or_all(tmp_path):
-    with pytest.raises(CommandError, match="no agent named: ghost"):
+    with pytest.raises(CommandError, match="nothing published under the name: ghost"):
         call_command("export_agents", "--out", str(tmp_path), "ghost", stdout=StringIO())
     with pytest.raises(CommandError, match="give agent names, or --all"):
         call_command("export_agents", "--out", str(tmp_path), stdout=StringIO())
@@ -187,3 +187,18 @@ def test_export_refuses_two_agents_that_would_share_a_file(tmp_path):
     with pytest.raises(CommandError, match="Team-Reviewer, Team/Reviewer -> .*Team-Reviewer.md"):
         call_command("export_agents", "--out", str(tmp_path / "out"), "--all", stdout=StringIO())
     assert not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_reports_the_refusal_the_real_run_would_meet(tmp_path):
+    path = write(tmp_path, "code-reviewer.md", REVIEWER)
+    run("import_agents", str(path))
+    Agent.objects.get().transition("submit", None)
+    write(tmp_path, "code-reviewer.md", REVIEWER.replace("model: sonnet", "model: opus"))
+
+    dry_status, dry_output = run("import_agents", "--update", "--dry-run", str(path))
+    status, output = run("import_agents", "--update", str(path))
+
+    assert (dry_status, status) == (1, 1)
+    assert dry_output.splitlines()[0] == output.splitlines()[0]
+    assert output.startswith(f"error: {path}:1: code-reviewer is in review: withdraw it")
+    assert Agent.objects.get().model == "sonnet"

@@ -144,6 +144,6 @@ def test_export_of_a_name_writes_the_published_file_and_all_writes_the_drafts(tm
 def test_export_of_a_name_refuses_an_agent_that_was_never_published(tmp_path):
     run("import_agents", str(write(tmp_path / "in", "code-reviewer", agent_file("code-reviewer"))))
 
-    with pytest.raises(CommandError, match="not published"):
+    with pytest.raises(CommandError, match="nothing published under the name: code-reviewer"):
         run("export_agents", "code-reviewer", "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out" / "code-reviewer.md").exists()
