@@ -227,6 +227,23 @@ class Agent(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Moved only by transition(), a conditional UPDATE under the row lock.
+    WORKFLOW_FIELDS = frozenset({"status", "published_revision"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the agent's content; its workflow state is never written back as it was loaded.
+
+        An instance loaded before someone submitted or approved the agent still holds the old
+        state: saving its content must not undo that step.
+        """
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.WORKFLOW_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     def get_download_url(self) -> str:
         """Where the published file is downloaded: under the name inside it."""
         name = getattr(self, "published_name", None) or self.published_revision.name

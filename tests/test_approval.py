@@ -12,13 +12,16 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from agents.models import Agent, Event, StaleApproval
+from agents import agentfile
+from agents.models import Agent, Event, StaleApproval, WorkflowError
 
 from .conftest import member_of
 from .factories import AgentFactory, approve
+from .test_import_commands import REVIEWER
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +331,31 @@ def test_bulk_approval_applies_four_eyes_to_each_agent(author, author_reviewer):
     ]
     assert state(agents[0]) == ("in_review", 1)
     assert state(agents[1]) == ("approved", 2)
+
+
+def test_saving_an_agent_loaded_before_a_step_does_not_undo_the_step(author, reviewer):
+    agent = AgentFactory(name="code-reviewer", owner=author)
+    stale = Agent.objects.get(pk=agent.pk)  # loaded while a draft
+    agent.transition("submit", author)
+
+    stale.description = "Changed behind the reviewer's back. Use proactively."
+    stale.save()
+
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.IN_REVIEW
+    assert agent.description == "Changed behind the reviewer's back. Use proactively."
+
+
+def test_an_import_over_an_agent_that_went_into_review_meanwhile_is_refused(author):
+    agent = AgentFactory(name="code-reviewer", owner=author)
+    stale = Agent.objects.for_export().get(pk=agent.pk)  # what the importer loaded
+    agent.transition("submit", author)
+
+    with pytest.raises(WorkflowError, match="in review"):
+        with transaction.atomic():
+            stale.apply_file(agentfile.parse(REVIEWER))
+            stale.record_revision(author, note="Imported")
+
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.IN_REVIEW
+    assert agent.revisions.count() == 1
