@@ -1064,16 +1064,16 @@ class UserAdmin(auth_admin.UserAdmin):
         for user in users:
             name = user.get_username()
             if user.pk == request.user.pk:
-                messages.error(request, f"{name} is your own account: it stays active.")
+                messages.error(request, f"Your own account ({name}) stays active.")
             elif not user.is_active:
-                messages.info(request, f"{name} was already deactivated.")
+                messages.info(request, f"Nothing to do for {name}: deactivated already.")
             else:
                 user.is_active = False
                 user.save(update_fields=["is_active"])
                 self.log_change(request, user, "Deactivated.")
                 messages.success(
                     request,
-                    f"{name} is deactivated: they can no longer sign in or get mail, and the "
+                    f"Deactivated {name}: they can no longer sign in or get mail, and the "
                     "history keeps their name.",
                 )
 
