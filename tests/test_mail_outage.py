@@ -287,6 +287,23 @@ def test_a_message_is_given_up_after_the_last_try_and_can_be_retried(
     assert outbox() == [(mail.subject, "sent", 4)]
 
 
+def test_the_sweep_command_reports_an_outage_and_is_quiet_when_nothing_is_due(
+    mail_server_down, author, reviewer
+):
+    AgentFactory(name="code-reviewer", owner=author).transition("submit", author)
+    out, err = StringIO(), StringIO()
+
+    call_command("deliver_mail", stdout=out, stderr=err)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Sent 0 messages; 1 could not be sent."
+    assert lines[1].startswith("1 waiting; the next try is due at ")
+    assert err.getvalue() == "Last error: ConnectionRefusedError: [Errno 111] Connection refused\n"
+    again = StringIO()
+    call_command("deliver_mail", stdout=again, stderr=again)
+    assert again.getvalue() == ""  # nothing due: nothing for cron to mail about
+
+
 def test_the_outbox_is_for_admins_only(mail_server_down, author, reviewer, admin_user):
     AgentFactory(name="code-reviewer", owner=author).transition("submit", author)
 

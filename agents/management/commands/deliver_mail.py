@@ -11,17 +11,24 @@ from agents.notifications import deliver_due
 class Command(BaseCommand):
     help = (
         "Send the outbox's messages that are due, once each, and exit: the sweep to run from "
-        "cron next to (or instead of) the task worker, `manage.py db_worker`."
+        "cron next to (or instead of) the task worker, `manage.py db_worker`. Prints nothing "
+        "when nothing was due."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = deliver_due()
+        if not (report.sent or report.failed) and options["verbosity"] < 2:
+            return
         self.stdout.write(str(report))
-        waiting = OutgoingMail.objects.filter(status=OutgoingMail.Status.PENDING)
         if report.failed:
-            latest = waiting.exclude(last_error="").order_by("-next_attempt_at").first()
+            failed = OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT)
+            latest = failed.exclude(last_error="").order_by("-next_attempt_at", "-pk").first()
             if latest is not None:
                 self.stderr.write(f"Last error: {latest.last_error}")
-        count = waiting.count()
-        if count:
-            self.stdout.write(f"{count} waiting for a later try.")
+            waiting = failed.filter(status=OutgoingMail.Status.PENDING).order_by("next_attempt_at")
+            first = waiting.first()
+            if first is not None:
+                self.stdout.write(
+                    f"{waiting.count()} waiting; the next try is due at "
+                    f"{first.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC."
+                )
