@@ -10,6 +10,7 @@ requests queue their delivery for the task worker, which the tests run (``db_wor
 from __future__ import annotations
 
 import email
+import signal
 import socket
 import threading
 from datetime import timedelta
@@ -108,7 +109,12 @@ def status_of(agent: Agent) -> str:
 
 def run_worker() -> None:
     """The task worker, as `make run` and production start it, until no task is ready."""
-    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+    finally:  # the worker takes over Ctrl-C; give it back to pytest
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def outbox() -> list[tuple[str, str, int]]:
