@@ -11,10 +11,13 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -27,7 +30,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from . import permissions, views
+from . import notifications, permissions, views
 from .forms import (
     AgentAdminForm,
     AgentToolForm,
@@ -42,6 +45,7 @@ from .models import (
     AgentTool,
     Event,
     InstructionStep,
+    OutgoingMail,
     Revision,
     Section,
     StaleApproval,
@@ -906,7 +910,7 @@ class EventAdmin(ReadOnlyAdmin):
         "created_at",
         "agent",
         "revision_number",
-        "actor_name",
+        "who",
         "action",
         "status_change",
         "comment",
@@ -919,13 +923,13 @@ class EventAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     date_hierarchy = "created_at"
-    search_fields = ["agent__name", "comment", "actor__username"]
+    search_fields = ["agent__name", "comment", "actor_name"]
     list_select_related = ["agent", "actor"]
     fields = [
         "created_at",
         "agent",
         "revision",
-        "actor_name",
+        "who",
         "action",
         "from_status",
         "to_status",
@@ -940,9 +944,9 @@ class EventAdmin(ReadOnlyAdmin):
         number = getattr(event, "revision_number", None)
         return f"r{number}" if number else "-"
 
-    @admin.display(description="by", ordering="actor__username")
-    def actor_name(self, event: Event) -> str:
-        return event.actor.get_username() if event.actor else "operator"
+    @admin.display(description="by", ordering="actor_name")
+    def who(self, event: Event) -> str:
+        return event.who
 
     @admin.display(description="status")
     def status_change(self, event: Event) -> str:
@@ -996,3 +1000,173 @@ class ToolAdmin(admin.ModelAdmin):
             # A legacy name points at a current tool, never at another legacy name.
             kwargs["queryset"] = Tool.objects.filter(replaced_by=None)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- outgoing mail ----------------------------------------------------------------------------
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdmin):
+    """The outbox: what the portal mailed or still owes, and why a message is late."""
+
+    list_display = [
+        "created_at",
+        "subject",
+        "to",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "error",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["subject", "body"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "event",
+        "to",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+    ]
+    actions = ["retry_now"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Addresses and drafts' names: for the people who run the portal.
+        return permissions.is_admin(request.user)
+
+    @admin.display(description="to")
+    def to(self, mail: OutgoingMail) -> str:
+        return ", ".join(mail.recipients)
+
+    @admin.display(description="last error")
+    def error(self, mail: OutgoingMail) -> str:
+        return Truncator(mail.last_error).chars(100)
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[OutgoingMail]) -> None:
+        count = notifications.retry_now(queryset)
+        if count:
+            self.message_user(
+                request,
+                f"{count} message{'s' if count != 1 else ''} will be sent at the mail worker's "
+                "next turn; this page shows how it went.",
+            )
+        else:
+            self.message_user(request, "Nothing to retry: those were sent.", messages.WARNING)
+
+
+# --- accounts and sign-ins --------------------------------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Accounts. One that the audit trail or a revision names is deactivated, never deleted: a
+    deleted account would leave its approvals and edits without a name."""
+
+    actions = ["deactivate_selected"]
+
+    def get_urls(self) -> list[Any]:
+        opts = self.opts
+        deactivate = self.admin_site.admin_view(self.deactivate_view)
+        return [
+            path(
+                "<path:object_id>/deactivate/",
+                deactivate,
+                name=f"{opts.app_label}_{opts.model_name}_deactivate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        """Refuse (as "protected") to delete an account that history names."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        users = list(objs)
+        events = named_by(Event.objects.filter(actor__in=users), "actor")
+        revisions = named_by(Revision.objects.filter(author__in=users), "author")
+        for user in users:
+            entries, saved = events.get(user.pk, 0), revisions.get(user.pk, 0)
+            if entries or saved:
+                protected.append(
+                    f"{user.get_username()}: named by "
+                    f"{plural(entries, 'audit trail entry', 'audit trail entries')} and "
+                    f"{plural(saved, 'revision', 'revisions')}"
+                )
+        return deleted, counts, perms_needed, protected
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        deactivate_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_deactivate", args=[object_id]
+        )
+        return super().delete_view(
+            request, object_id, {**(extra_context or {}), "deactivate_url": deactivate_url}
+        )
+
+    def deactivate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self.deactivate(request, [user])
+        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", user.pk)
+
+    @admin.action(description="Deactivate selected accounts", permissions=["change"])
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self.deactivate(request, list(queryset))
+
+    def deactivate(self, request: HttpRequest, users: list[Any]) -> None:
+        for user in users:
+            name = user.get_username()
+            if user.pk == request.user.pk:
+                messages.error(request, f"Your own account ({name}) stays active.")
+            elif not user.is_active:
+                messages.info(request, f"Nothing to do for {name}: deactivated already.")
+            else:
+                user.is_active = False
+                user.save(update_fields=["is_active"])
+                self.log_change(request, user, "Deactivated.")
+                messages.success(
+                    request,
+                    f"Deactivated {name}: they can no longer sign in or get mail, and the "
+                    "history keeps their name.",
+                )
+
+
+def named_by(rows: QuerySet[Any], field: str) -> dict[int, int]:
+    """How many of the rows name each user, by user id."""
+    counts = rows.values(field).annotate(count=models.Count("pk")).order_by()
+    return {row[field]: row["count"] for row in counts}
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+    @admin.register(AccessAttempt)
+    class LockoutAdmin(AccessAttemptAdmin):
+        """Failed sign-ins by account and address (django-axes); unlocking forgets them."""
+
+        actions = ["unlock", *AccessAttemptAdmin.actions]
+
+        @admin.action(description="Unlock: forget these failed sign-ins", permissions=["delete"])
+        def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+            pairs = sorted(queryset.values_list("username", "ip_address"))
+            queryset.delete()
+            unlocked = ", ".join(f"{username} from {address}" for username, address in pairs)
+            self.message_user(request, f"Unlocked: {unlocked}. They can sign in again.")

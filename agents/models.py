@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,7 +89,7 @@ class AgentQuerySet(models.QuerySet):
         return self.select_related("owner", "published_revision").annotate(
             submitted_at=models.Subquery(latest.values("created_at")[:1]),
             submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
-            submitted_by_name=models.Subquery(latest.values("actor__username")[:1]),
+            submitted_by_name=models.Subquery(latest.values("actor_name")[:1]),
             submitted_note=models.Subquery(latest.values("comment")[:1]),
         )
 
@@ -479,7 +480,7 @@ class Agent(models.Model):
             )
             for field, value in changes.items():
                 setattr(self, field, value)
-            transaction.on_commit(lambda: notify(event))
+            notify(event)
         return event
 
     def _check_approved_revision(self, number: int, latest: Revision | None) -> None:
@@ -780,6 +781,12 @@ class Event(models.Model):
         related_name="agent_events",
         help_text="Empty: the operator at the command line.",
     )
+    actor_name = models.CharField(
+        max_length=150,
+        blank=True,
+        editable=False,
+        help_text="The actor's username when this happened: kept if the account is deleted.",
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Agent.Status.choices)
     to_status = models.CharField(max_length=20, choices=Agent.Status.choices)
@@ -792,13 +799,19 @@ class Event(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        who = self.actor or "operator"
-        return f"{self.agent.name}: {self.get_action_display()} by {who}"
+        return f"{self.agent.name}: {self.get_action_display()} by {self.who}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise WorkflowError("The audit trail is never changed once written.")
+        if self.actor is not None and not self.actor_name:
+            self.actor_name = self.actor.get_username()
         super().save(*args, **kwargs)
+
+    @property
+    def who(self) -> str:
+        """Who did it, as pages and mail say it."""
+        return self.actor_name or "operator"
 
 
 # The actions that make a revision the published one: what people without draft access see.
@@ -813,10 +826,13 @@ def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
     )
 
 
-def notify(event: Event) -> None:
-    from .notifications import send_for
+# Sent inside the transaction that records an event; agents.notifications listens and writes
+# the mail the event calls for into the outbox, so the mail is saved if and only if the event is.
+event_recorded = Signal()
 
-    send_for(event)
+
+def notify(event: Event) -> None:
+    event_recorded.send(sender=Event, event=event)
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:
@@ -939,3 +955,49 @@ class StagedFile(models.Model):
 
     def __str__(self) -> str:
         return self.source
+
+
+class OutgoingMailQuerySet(models.QuerySet):
+    def due(self, now: Any = None) -> OutgoingMailQuerySet:
+        """Messages waiting to be sent whose next try is due, oldest first."""
+        return self.filter(
+            status=OutgoingMail.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        ).order_by("next_attempt_at", "pk")
+
+
+class OutgoingMail(models.Model):
+    """One e-mail the portal owes someone: written in the transaction of the event that calls
+    for it, sent afterwards by the mail worker (``agents.notifications``), never by a request."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Given up"
+
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="mails"
+    )
+    recipients = models.JSONField(default=list, help_text="E-mail addresses, all in To.")
+    subject = models.TextField()
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    next_attempt_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "outgoing mail"
+        verbose_name_plural = "outgoing mail"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="agents_mail_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (to {', '.join(self.recipients)})"

@@ -449,7 +449,7 @@ class ActivityFilterForm(forms.Form):
         if data.get("agent"):
             events = events.filter(agent__name__icontains=data["agent"])
         if data.get("actor"):
-            events = events.filter(actor__username__iexact=data["actor"])
+            events = events.filter(actor_name__iexact=data["actor"])
         if data.get("action"):
             events = events.filter(action=data["action"])
         if data.get("since"):

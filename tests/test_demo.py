@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from agents import agentfile
 from agents.models import Agent, Tool
@@ -13,6 +14,7 @@ from agents.models import Agent, Tool
 DEMO_DIR = Path(__file__).resolve().parent.parent / "agents" / "demo"
 DEMO_FILES = sorted(DEMO_DIR.glob("*.md"))
 LOGIN_URL = "http://127.0.0.1:8000/admin/"
+LOGIN_PAGE = reverse("admin:login")
 
 
 def load_demo(*args: str) -> str:
@@ -123,7 +125,11 @@ def test_admin_password_is_random_printed_once_and_logs_in(client, django_user_m
     password = printed_password(output)
     assert LOGIN_URL in output
     assert len(password) >= 20
-    assert client.login(username="admin", password=password)
+    admin_index = reverse("admin:index")
+    signed_in = client.post(
+        LOGIN_PAGE, {"username": "admin", "password": password, "next": admin_index}
+    )
+    assert (signed_in.status_code, signed_in["Location"]) == (302, admin_index)
 
     assert password not in load_demo()
 
