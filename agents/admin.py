@@ -30,7 +30,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from . import notifications, permissions, views
+from . import agentfile, filebridge, notifications, permissions, views, workflow
 from .forms import (
     AgentAdminForm,
     AgentToolForm,
@@ -48,12 +48,10 @@ from .models import (
     OutgoingMail,
     Revision,
     Section,
-    StaleApproval,
     Submission,
     Tool,
-    WorkflowError,
-    unified_diff,
 )
+from .workflow import StaleApproval, WorkflowError
 
 MCP_TOOLS = "mcp__"
 
@@ -166,12 +164,12 @@ class AgentPartInline:
     def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return permissions.can_author(request.user)
-        return obj.can_edit(request.user)
+        return permissions.can_edit(request.user, obj)
 
     has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
@@ -225,7 +223,7 @@ class RevisionInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         return False
@@ -338,7 +336,7 @@ class AgentAdmin(admin.ModelAdmin):
         # The admin shows an agent's working copy: only to those who may see its drafts.
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return permissions.can_author(request.user)
@@ -346,7 +344,7 @@ class AgentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return permissions.can_author(request.user)
-        return obj.can_edit(request.user)
+        return permissions.can_edit(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         return False  # agents are archived; their audit trail keeps them
@@ -420,7 +418,7 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
-        return ", ".join(obj.tool_names())
+        return ", ".join(filebridge.tool_names(obj))
 
     @admin.display(boolean=True, description="name OK")
     def name_ok(self, obj: Agent) -> bool:
@@ -460,7 +458,7 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.display(description="file as saved")
     def file_preview(self, obj: Agent) -> str:
         # Read back from the database, so the preview is what the download serves.
-        text = Agent.objects.for_export().get(pk=obj.pk).render()
+        text = filebridge.render(Agent.objects.for_export().get(pk=obj.pk))
         return format_html('<pre class="agent-file-preview">{}</pre>', text)
 
     @admin.display(description="download")
@@ -499,9 +497,9 @@ class AgentAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def workflow_context(self, request: HttpRequest, agent: Agent) -> dict[str, Any]:
-        allowed = agent.allowed_actions(request.user)
+        allowed = workflow.allowed_actions(agent, request.user)
         try:
-            agent.check_editable()
+            workflow.check_editable(agent)
             notice = ""
         except WorkflowError as refusal:
             notice = str(refusal)
@@ -531,7 +529,9 @@ class AgentAdmin(admin.ModelAdmin):
             messages.error(request, "Choose one of the workflow buttons.")
         else:
             try:
-                agent.transition(action, request.user, comment=request.POST.get("comment", ""))
+                workflow.transition(
+                    agent, action, request.user, comment=request.POST.get("comment", "")
+                )
             except (PermissionDenied, WorkflowError) as refusal:
                 messages.error(request, str(refusal))
             else:
@@ -551,7 +551,9 @@ class AgentAdmin(admin.ModelAdmin):
         for note in notes:
             self.message_user(request, note, messages.WARNING)
         agent = form.instance
-        revision = agent.record_revision(request.user, note=form.cleaned_data["change_note"])
+        revision = workflow.record_revision(
+            agent, request.user, note=form.cleaned_data["change_note"]
+        )
         if revision is None:
             self.message_user(request, "The file did not change: no new revision.", messages.INFO)
         else:
@@ -624,7 +626,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         if published is None:
             lines = len(new.splitlines())
             return diff_details(new, f"new agent ({lines} line{'s' if lines != 1 else ''})")
-        text = unified_diff(
+        text = agentfile.unified_diff(
             published.text,
             new,
             f"r{published.number} (published)",
@@ -664,7 +666,8 @@ class SubmissionAdmin(admin.ModelAdmin):
                 error = "Reload the page: it did not say which revision you approved."
             else:
                 try:
-                    event = submission.transition(
+                    event = workflow.transition(
+                        submission,
                         decision,
                         request.user,
                         comment=form.cleaned_data["comment"],
@@ -693,7 +696,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             "error": error,
             "changed_since": changed_since,
             # Said before the reviewer tries; the same rule refuses the approval itself.
-            "approve_refusal": submission.refusal(Event.Action.APPROVE, request.user),
+            "approve_refusal": workflow.refusal(submission, Event.Action.APPROVE, request.user),
             "agent_url": reverse("admin:agents_agent_change", args=[submission.pk]),
             "media": self.media,
             **(extra_context or {}),
@@ -720,7 +723,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             compare = portal_url("compare", query, name=submission.name)
         return {
             "submission": submission,
-            "unified_diff": unified_diff(old, new, old_label, new_label),
+            "unified_diff": agentfile.unified_diff(old, new, old_label, new_label),
             # HtmlDiff escapes the files' text (&, <, >); the labels are escaped above.
             "side_by_side": mark_safe(side_by_side),  # noqa: S308
             "compare_url": compare,
@@ -842,8 +845,8 @@ def decide(
 ) -> None:
     """Take one review step and report it, success or refusal, as a message about this agent."""
     try:
-        event = agent.transition(
-            action, request.user, comment=comment, revision_number=revision_number
+        event = workflow.transition(
+            agent, action, request.user, comment=comment, revision_number=revision_number
         )
     except (PermissionDenied, WorkflowError) as refusal:
         messages.error(request, str(refusal))
@@ -937,7 +940,7 @@ class EventAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        return super().get_queryset(request).visible_to(request.user).for_trail()
+        return permissions.visible_events(request.user, super().get_queryset(request)).for_trail()
 
     @admin.display(description="revision", ordering="revision_number")
     def revision_number(self, event: Event) -> str:

@@ -22,8 +22,10 @@ from django.forms.models import construct_instance
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from . import agentfile
-from .models import FIELD_FOR_KEY, Agent, AgentTool, StaleEdit, Tool, WorkflowError
+from . import agentfile, filebridge, workflow
+from .filebridge import FIELD_FOR_KEY
+from .models import Agent, AgentTool, Tool
+from .workflow import StaleEdit, WorkflowError
 
 # The <datalist> the tool picker's inputs share; the inline's template renders it once.
 TOOL_OPTIONS_ID = "agent-tool-options"
@@ -176,7 +178,7 @@ class AgentAdminForm(forms.ModelForm):
             self, copy.copy(self.instance), self._meta.fields, self._meta.exclude
         )
         errors, warnings = agentfile.validate(
-            agent.frontmatter(tools=[]), Tool.registry(), strict=True
+            filebridge.frontmatter(agent, tools=[]), Tool.registry(), strict=True
         )
         self.file_warnings = [w.message for w in warnings]
         for error in errors:
@@ -196,8 +198,8 @@ class AgentAdminForm(forms.ModelForm):
         if base_revision is None:
             raise ValidationError("Reload the page: it did not say which revision you edited.")
         try:
-            agent.check_editable()  # as loaded: says so before waiting for the lock
-            agent.lock_for_edit(base_revision)  # checks it again once the row is held
+            workflow.check_editable(agent)  # as loaded: says so before waiting for the lock
+            workflow.lock_for_edit(agent, base_revision)  # checks it again once the row is held
         except StaleEdit as conflict:
             # Shown once: saving this form again replaces their version with this one.
             self.data = self.data.copy()
@@ -346,7 +348,7 @@ class AgentToolFormSet(PositionedInlineFormSet):
         names = [form.cleaned_data["name"] for form in self.kept_forms()]
         # self.instance holds the agent form's values by now (the admin validates it first).
         errors, warnings = agentfile.validate(
-            self.instance.frontmatter(tools=names), Tool.registry(), strict=True
+            filebridge.frontmatter(self.instance, tools=names), Tool.registry(), strict=True
         )
         self.file_warnings = [w.message for w in warnings if w.field == "tools"]
         tool_errors = [error.message for error in errors if error.field == "tools"]

@@ -20,8 +20,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import agentfile, permissions
-from .models import Agent, Event, StagedFile, StagedImport, Tool, WorkflowError
+from . import agentfile, filebridge, permissions, workflow
+from .models import Agent, Event, StagedFile, StagedImport, Tool
+from .workflow import WorkflowError
 
 MAX_FILES_PER_BATCH = 500
 MAX_BATCH_BYTES = 10 * 1024 * 1024  # uncompressed, all files of a batch or an archive together
@@ -234,7 +235,7 @@ def import_file(
         result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
         return result
     if existing is not None:
-        result.old_text = existing.render()
+        result.old_text = filebridge.render(existing)
         if result.old_text == new_text:
             result.outcome = Outcome.UNCHANGED
             return result
@@ -252,11 +253,11 @@ def import_file(
     agent = existing or Agent(owner=owner)
     try:
         with transaction.atomic():
-            agent.apply_file(parsed)
-            agent.record_revision(actor, note=f"Imported from {source}")
+            filebridge.apply_file(agent, parsed)
+            workflow.record_revision(agent, actor, note=f"Imported from {source}")
             if publish:
-                agent.transition(
-                    Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
+                workflow.transition(
+                    agent, Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
                 )
     except IntegrityError:
         # Someone created the same name between our check and our save.
@@ -270,10 +271,10 @@ def _refusal(existing: Agent | None, actor: AbstractBaseUser | None) -> str:
     """Why this actor may not import over ``existing`` (or create a new agent), or ''."""
     if existing is None:
         return "" if permissions.can_author(actor) else "You may not create agents."
-    if not existing.can_edit(actor):
+    if not permissions.can_edit(actor, existing):
         return f"You may not change {existing.name}: it belongs to someone else."
     try:
-        existing.check_editable()
+        workflow.check_editable(existing)
     except WorkflowError as exc:
         return str(exc)
     return ""

@@ -1,27 +1,27 @@
 """Agents as the portal stores them: every part of an agent file, editable on its own, with
-immutable revisions of the file, a review workflow and an audit trail.
+immutable revisions of the file and an audit trail.
 
-The bridge between rows and the file is here (``Agent.render`` / ``Agent.apply_file``); the file
-format itself lives in ``agents.agentfile``; who may do what in ``agents.permissions``. State
-changes go only through ``Agent.transition``, driven by the ``TRANSITIONS`` table.
+Data and its small invariants only. The file format lives in ``agents.agentfile``, the bridge
+between these rows and the file in ``agents.filebridge``, state changes in ``agents.workflow``
+(driven by its ``TRANSITIONS`` table), who may do what in ``agents.permissions``. None of those
+is imported here: they import the models.
 """
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
-from django.dispatch import Signal
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from . import agentfile, permissions
+from . import agentfile
 from .fields import YAMLField
+
+
+class ImmutableRecord(Exception):  # noqa: N818 (reads as a sentence: "ImmutableRecord raised")
+    """A revision or an audit entry was about to be changed: they never are once written."""
 
 
 class Tool(models.Model):
@@ -92,54 +92,6 @@ class AgentQuerySet(models.QuerySet):
             submitted_by_name=models.Subquery(latest.values("actor_name")[:1]),
             submitted_note=models.Subquery(latest.values("comment")[:1]),
         )
-
-
-# Frontmatter key -> (model field, the Python types its value may have). A value of another type
-# (``maxTurns: "ten"``) is kept as written among the extra keys rather than coerced.
-FIELD_FOR_KEY: dict[str, tuple[str, tuple[type, ...]]] = {
-    "name": ("name", (str,)),
-    "description": ("description", (str,)),
-    "model": ("model", (str,)),
-    "color": ("color", (str,)),
-    "permissionMode": ("permission_mode", (str,)),
-    "maxTurns": ("max_turns", (int,)),
-    "skills": ("skills", (list, str)),
-    "mcpServers": ("mcp_servers", (list, dict)),
-    "hooks": ("hooks", (dict, list)),
-    "memory": ("memory", (str,)),
-    "background": ("background", (bool,)),
-    "effort": ("effort", (str,)),
-    "isolation": ("isolation", (str,)),
-    "initialPrompt": ("initial_prompt", (str,)),
-}
-
-
-PREFIX_SOURCE = ""
-
-
-class WorkflowError(Exception):
-    """A state change or edit that cannot happen now; the message says why, for a person."""
-
-
-class StaleEdit(WorkflowError):
-    """Someone else saved the agent after the editor opened it."""
-
-    def __init__(self, message: str, diff: str):
-        super().__init__(message)
-        self.diff = diff
-
-
-class StaleApproval(WorkflowError):
-    """The revision a reviewer approved is no longer the agent's latest: nothing was published.
-
-    ``diff`` goes from the revision the reviewer looked at (``reviewed``) to the latest one.
-    """
-
-    def __init__(self, message: str, diff: str, reviewed: int, latest: int):
-        super().__init__(message)
-        self.diff = diff
-        self.reviewed = reviewed
-        self.latest = latest
 
 
 class Agent(models.Model):
@@ -217,6 +169,15 @@ class Agent(models.Model):
         editable=False,
         help_text="The approved file everyone downloads, until a newer revision is approved.",
     )
+    latest_revision = models.ForeignKey(
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The newest saved file: what is in review, or being worked on.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -228,8 +189,8 @@ class Agent(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    # Moved only by transition(), a conditional UPDATE under the row lock.
-    WORKFLOW_FIELDS = frozenset({"status", "published_revision"})
+    # Moved only by the workflow (agents.workflow), under the agent's row lock.
+    WORKFLOW_FIELDS = frozenset({"status", "published_revision", "latest_revision"})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the agent's content; its workflow state is never written back as it was loaded.
@@ -273,130 +234,10 @@ class Agent(models.Model):
     def is_downloadable(self) -> bool:
         return self.published_revision_id is not None and self.status != self.Status.ARCHIVED
 
-    def can_edit(self, user: Any) -> bool:
-        return permissions.can_edit(user, self)
-
-    def can_view(self, user: Any) -> bool:
-        return permissions.can_view(user, self)
-
-    def can_see_drafts(self, user: Any) -> bool:
-        return permissions.can_see_drafts(user, self)
-
-    # --- revisions and workflow -----------------------------------------------------------
-
-    def latest_revision(self) -> Revision | None:
-        return self.revisions.order_by("-number").first()
-
-    def check_editable(self) -> None:
-        if self.status == self.Status.IN_REVIEW:
-            raise WorkflowError(
-                f"{self.name} is in review: withdraw it from review before changing it."
-            )
-        if self.status == self.Status.ARCHIVED:
-            raise WorkflowError(f"{self.name} is archived: restore it before changing it.")
-
-    def lock_for_edit(self, base_revision: int) -> None:
-        """Hold the agent's row until the end of the transaction, or fail if it may not be
-        edited now or someone saved a new revision since the editor loaded ``base_revision``.
-
-        The status is read again once the row is held: the agent may have gone into review
-        since the page was loaded. PostgreSQL blocks a second editor here until the first
-        commits; SQLite runs write transactions one at a time (``transaction_mode=IMMEDIATE``).
-        """
-        self._lock_row()
-        self.check_editable()
-        latest = self.latest_revision()
-        if latest is not None and latest.number != base_revision:
-            base = self.revisions.filter(number=base_revision).first()
-            diff = unified_diff(
-                base.text if base else "",
-                latest.text,
-                f"revision {base_revision} (what you opened)",
-                f"revision {latest.number} (saved by {latest.author or 'someone'})",
-            )
-            raise StaleEdit(
-                f"Someone else changed {self.name} while you were editing it: revision "
-                f"{latest.number} was saved by {latest.author or 'someone'} at "
-                f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}. Nothing of yours was "
-                "saved; your changes are still in the form. Here is what they changed:",
-                diff,
-            )
-
-    def _lock_row(self) -> None:
-        """Hold the agent's row until the transaction ends, and take its workflow state as
-        stored now (what was loaded earlier may be out of date)."""
-        row = (
-            Agent.objects.select_for_update()
-            .filter(pk=self.pk)
-            .values_list("status", "published_revision_id")
-            .first()
-        )
-        if row is None:
-            raise WorkflowError(f"{self.name} was deleted.")
-        self.status, self.published_revision_id = row
-
-    def record_revision(
-        self, user: Any, note: str = "", action: str | None = None
-    ) -> Revision | None:
-        """Store the file as a new revision if it changed; an edit moves the agent to draft.
-
-        Returns the new revision, or None when the rendered file is the same as the latest.
-        Parallel saves take turns on the agent's row, so each gets the next number; a refused
-        save leaves no revision behind.
-        """
-        with transaction.atomic():
-            self._lock_row()
-            text = Agent.objects.for_export().get(pk=self.pk).render()
-            latest = self.latest_revision()
-            if latest is not None and latest.text == text:
-                return None
-            self.check_editable()
-            if action is None:
-                action = Event.Action.EDIT if latest else Event.Action.CREATE
-            # Refuse before writing: a revision always has its event, and its author is a user.
-            refusal = self._permits(TRANSITIONS[action], user)
-            if refusal:
-                raise PermissionDenied(refusal)
-            revision = Revision.objects.create(
-                agent=self,
-                number=(latest.number if latest else 0) + 1,
-                name=self.name,
-                text=text,
-                sha256=hashlib.sha256(text.encode()).hexdigest(),
-                author=user,
-                note=note,
-            )
-            self.transition(action, user, comment=note, revision=revision)
-        return revision
-
-    def allowed_actions(self, user: Any) -> list[str]:
-        """The workflow actions this user may take on the agent now (for buttons and menus)."""
-        return [
-            name
-            for name, rule in TRANSITIONS.items()
-            if rule.manual and self.status in rule.sources and self._permits(rule, user) is None
-        ]
-
-    def refusal(self, action: str, user: Any) -> str | None:
-        """Why the user may not take this step on the agent as loaded, or None if they may: what
-        a page says next to a button it does not offer."""
-        rule = TRANSITIONS[action]
-        if self.status not in rule.sources:
-            label = self.Status(self.status).label.lower()
-            return f"{self.name} is {label}, so it cannot be {rule.done}."
-        return self._permits(rule, user)
-
-    def _permits(self, rule: Transition, user: Any) -> str | None:
-        """Why the user may not take this step, or None if they may."""
-        if not permissions.has_role(user, rule.role, self):
-            return f"You may not {rule.verb} {self.name}: that needs the {rule.role} role."
-        if rule.name == Event.Action.APPROVE:
-            return permissions.approval_refusal(
-                user, self, self.submitter_id(), self.unpublished_authors()
-            )
-        return None
+    # --- revisions --------------------------------------------------------------------------
 
     def submitter_id(self) -> int | None:
+        """Who submitted the agent most recently (None: nobody, or the operator)."""
         event = self.events.filter(action=Event.Action.SUBMIT).order_by("-created_at", "-pk")
         return event.values_list("actor_id", flat=True).first()
 
@@ -408,264 +249,6 @@ class Agent(models.Model):
             published = Revision.objects.filter(pk=self.published_revision_id).values("number")
             revisions = revisions.filter(number__gt=models.Subquery(published))
         return dict(revisions.order_by("number").values_list("number", "author_id"))
-
-    def transition(
-        self,
-        action: str,
-        user: Any,
-        comment: str = "",
-        revision: Revision | None = None,
-        *,
-        revision_number: int | None = None,
-    ) -> Event:
-        """Take one step of the workflow, or raise WorkflowError / PermissionDenied.
-
-        Approving needs ``revision_number``, the revision the reviewer looked at: if the
-        agent's latest revision is another one, nothing is published (StaleApproval, with the
-        diff). The operator's "publish" publishes ``revision``, or the latest.
-
-        The agent's row is held while the step is decided and taken, so the state checked, the
-        state recorded in the audit trail and the revision published are those of the moment
-        of the step; a resubmission (``record_revision``) waits for it, or it for the
-        resubmission. The UPDATE is conditional as well (``WHERE status IN sources``).
-        """
-        rule = TRANSITIONS[action]
-        if rule.name == Event.Action.APPROVE and revision_number is None:
-            raise TypeError(
-                "transition('approve', ...) needs revision_number: the revision the reviewer "
-                "looked at, so that a newer one is never published unseen."
-            )
-        if not permissions.has_role(user, rule.role, self):
-            raise PermissionDenied(self._permits(rule, user))
-        comment = comment.strip()
-        if rule.needs_comment and not comment:
-            raise WorkflowError(
-                f"Say what has to change: a comment is required to {rule.verb} {self.name}."
-            )
-        seen = self.status
-        with transaction.atomic():
-            self._lock_row()
-            before = self.status
-            # Again under the lock: who wrote what may have changed since the page was shown.
-            refusal = self._permits(rule, user)
-            if refusal:
-                raise PermissionDenied(refusal)
-            if before not in rule.sources:
-                why = " (someone else acted on it first)." if before != seen else "."
-                raise WorkflowError(
-                    f"{self.name} is {self.Status(before).label.lower()} now, so it cannot be "
-                    f"{rule.done}{why}"
-                )
-            latest = self.latest_revision()
-            changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
-            if rule.publishes:
-                if revision_number is not None:
-                    self._check_approved_revision(revision_number, latest)
-                revision = revision or latest
-                if revision is None:
-                    raise WorkflowError(f"{self.name} has no revision to publish yet.")
-                changes["published_revision"] = revision
-            updated = Agent.objects.filter(pk=self.pk, status=before).update(**changes)
-            if not updated:  # cannot happen while the row is held; never record a false step
-                raise WorkflowError(f"{self.name} changed meanwhile: try again.")
-            event = Event.objects.create(
-                agent=self,
-                # Every entry names the revision it concerned: the agent's latest by default.
-                revision=revision or latest,
-                actor=user,
-                action=action,
-                from_status=before,
-                to_status=rule.target,
-                comment=comment,
-            )
-            for field, value in changes.items():
-                setattr(self, field, value)
-            notify(event)
-        return event
-
-    def _check_approved_revision(self, number: int, latest: Revision | None) -> None:
-        """Refuse the approval of revision ``number`` unless it is the latest one."""
-        if latest is not None and latest.number == number:
-            return
-        if latest is None:
-            raise WorkflowError(f"{self.name} has no revision to publish yet.")
-        reviewed = self.revisions.filter(number=number).first()
-        who = latest.author.get_username() if latest.author else "the operator"
-        raise StaleApproval(
-            f"{self.name} changed after you opened it: you reviewed revision {number}, but "
-            f"revision {latest.number}, saved by {who} at "
-            f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}, is the one in review "
-            f"now. Nothing was approved: review revision {latest.number} first.",
-            unified_diff(
-                reviewed.text if reviewed else "",
-                latest.text,
-                f"revision {number} (what you reviewed)",
-                f"revision {latest.number} (in review now)",
-            ),
-            reviewed=number,
-            latest=latest.number,
-        )
-
-    def restore_revision(self, revision: Revision, user: Any) -> Revision | None:
-        """Make an old revision the agent's content again, as a new draft revision."""
-        with transaction.atomic():
-            self.check_editable()
-            self.apply_file(agentfile.parse(revision.text))
-            return self.record_revision(
-                user, note=f"Restored revision {revision.number}", action=Event.Action.ROLLBACK
-            )
-
-    # --- rows -> file ---------------------------------------------------------------------
-
-    def tool_names(self) -> list[str]:
-        return [entry.name for entry in self.tool_entries.all()]
-
-    def frontmatter(self, tools: list[str] | None = None) -> dict[str, Any]:
-        """Every key of the file in file order; empty values are left for render to drop.
-
-        ``tools`` stands in for the saved tool rows: what a form is about to save, so that an
-        agent (saved or not) can be checked before its rows are written.
-        """
-        values: dict[str, Any] = {
-            key: getattr(self, field) for key, (field, _) in FIELD_FOR_KEY.items()
-        }
-        values["tools"] = self.tool_names() if tools is None else list(tools)
-        values["disallowedTools"] = list(self.disallowed_tools or [])
-        extras = dict(self.extra_frontmatter or {})
-        for key, value in extras.items():
-            # A known key kept as written (wrong type) counts only while its field is empty.
-            if agentfile.is_empty(values.get(key)):
-                values[key] = value
-        order = [key for key in self.key_order if key in values]
-        order += [key for key in agentfile.KNOWN_KEYS if key not in order]
-        order += [key for key in extras if key not in order]
-        return {key: values[key] for key in order}
-
-    def body_parts(self) -> list[agentfile.BodyPart]:
-        steps = [agentfile.Step(step.title, step.text) for step in self.steps.all()]
-        parts: list[agentfile.BodyPart] = []
-        for section in self.sections.all():
-            if section.kind == Section.Kind.STEPS:
-                parts.append(agentfile.BodyPart(steps=steps, tight=section.tight))
-                steps = []
-            else:
-                parts.append(agentfile.BodyPart(markdown=section.markdown))
-        if steps:
-            # Steps added to an agent whose body had none: give them their own heading.
-            lead = "\n## Instructions\n\n" if parts else "## Instructions\n\n"
-            parts += [agentfile.BodyPart(markdown=lead), agentfile.BodyPart(steps=steps)]
-        return parts
-
-    def body(self) -> str:
-        return agentfile.join_body(self.body_parts())
-
-    def render(self) -> str:
-        """The exact file this agent exports to."""
-        return agentfile.render(
-            self.frontmatter(),
-            self.body(),
-            self.yaml_sources,
-            self.yaml_sources.get(PREFIX_SOURCE, ""),
-        )
-
-    # --- file -> rows ---------------------------------------------------------------------
-
-    @transaction.atomic
-    def apply_file(self, parsed: agentfile.ParsedFile) -> None:
-        """Make this agent (saved or not) hold exactly what the parsed file says."""
-        extras: dict[str, Any] = {}
-        for field, _ in FIELD_FOR_KEY.values():
-            setattr(self, field, self._meta.get_field(field).get_default())
-        self.disallowed_tools = []
-        tools: list[str] = []
-        for key, value in parsed.frontmatter.items():
-            if key == "tools":
-                tools = agentfile.split_tools(value)
-            elif key == "disallowedTools":
-                self.disallowed_tools = agentfile.split_tools(value)
-            elif key in FIELD_FOR_KEY and _fits(value, FIELD_FOR_KEY[key][1]):
-                setattr(self, FIELD_FOR_KEY[key][0], value)
-            else:
-                extras[key] = value
-        for field, _ in FIELD_FOR_KEY.values():
-            if getattr(self, field) is None and not self._meta.get_field(field).null:
-                setattr(self, field, "")
-        self.extra_frontmatter = extras or None
-        self.key_order = list(parsed.frontmatter)
-        self.yaml_sources = dict(parsed.sources)
-        if parsed.prefix:
-            self.yaml_sources[PREFIX_SOURCE] = parsed.prefix
-        self.save()
-
-        self.tool_entries.all().delete()
-        AgentTool.objects.bulk_create(
-            AgentTool(agent=self, position=position, name=name)
-            for position, name in enumerate(tools, 1)
-        )
-        self.sections.all().delete()
-        self.steps.all().delete()
-        sections, steps = [], []
-        for position, part in enumerate(agentfile.split_body(parsed.body), 1):
-            if part.is_steps:
-                sections.append(
-                    Section(
-                        agent=self, position=position, kind=Section.Kind.STEPS, tight=part.tight
-                    )
-                )
-                steps += [
-                    InstructionStep(agent=self, position=n, title=step.title, text=step.text)
-                    for n, step in enumerate(part.steps, 1)
-                ]
-            else:
-                sections.append(Section(agent=self, position=position, markdown=part.markdown))
-        Section.objects.bulk_create(sections)
-        InstructionStep.objects.bulk_create(steps)
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One allowed step: from which states, to which state, by whom."""
-
-    name: str
-    sources: frozenset[str]
-    target: str
-    role: str
-    verb: str  # "approve": in messages, "You may not approve ..."
-    done: str  # "approved": "... so it cannot be approved"
-    needs_comment: bool = False
-    publishes: bool = False
-    manual: bool = True  # offered as a button; edits and creation happen by saving
-
-
-_S = Agent.Status
-_EDITABLE = frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED})
-_ALL = frozenset(_S.values)
-
-TRANSITIONS: dict[str, Transition] = {
-    rule.name: rule
-    for rule in [
-        Transition("create", _ALL - {_S.ARCHIVED}, _S.DRAFT, permissions.EDITOR,
-                   "create", "created", manual=False),
-        Transition("edit", _EDITABLE, _S.DRAFT, permissions.EDITOR,
-                   "edit", "edited", manual=False),
-        Transition("rollback", _EDITABLE, _S.DRAFT, permissions.EDITOR,
-                   "restore an old revision of", "rolled back", manual=False),
-        Transition("submit", frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}), _S.IN_REVIEW,
-                   permissions.EDITOR, "submit", "submitted"),
-        Transition("withdraw", frozenset({_S.IN_REVIEW}), _S.DRAFT, permissions.EDITOR,
-                   "withdraw", "withdrawn"),
-        Transition("approve", frozenset({_S.IN_REVIEW}), _S.APPROVED, permissions.REVIEWER,
-                   "approve", "approved", publishes=True),
-        Transition("request_changes", frozenset({_S.IN_REVIEW}), _S.CHANGES_REQUESTED,
-                   permissions.REVIEWER, "request changes to", "sent back", needs_comment=True),
-        Transition("publish", _EDITABLE | {_S.IN_REVIEW}, _S.APPROVED, permissions.ADMIN,
-                   "publish", "published", publishes=True, manual=False),
-        Transition("archive", _ALL - {_S.ARCHIVED}, _S.ARCHIVED, permissions.ADMIN,
-                   "archive", "archived"),
-        Transition("restore", frozenset({_S.ARCHIVED}), _S.DRAFT, permissions.ADMIN,
-                   "restore", "restored"),
-    ]
-}  # fmt: skip
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -694,15 +277,6 @@ class EventQuerySet(models.QuerySet):
     def publishing(self) -> EventQuerySet:
         return self.filter(action__in=PUBLISHING_ACTIONS)
 
-    def visible_to(self, user: Any) -> EventQuerySet:
-        """Everything about the agents whose drafts the user may see; of the other agents the
-        user may see, only the events that published a revision (the rest is about drafts)."""
-        drafts = permissions.drafts_filter(user, "agent__")
-        if drafts is None:
-            return self
-        viewable = permissions.view_filter(user, "agent__")
-        return self.filter(drafts | (models.Q(action__in=PUBLISHING_ACTIONS) & viewable))
-
 
 def _publishing_events() -> models.QuerySet:
     return Event.objects.filter(revision=models.OuterRef("pk"), action__in=PUBLISHING_ACTIONS)
@@ -725,6 +299,12 @@ class Revision(models.Model):
     name = models.CharField(
         max_length=200, db_index=True, help_text="The agent's name in this file."
     )
+    # What lists show of this file, kept with it: people who may not see drafts see these, not
+    # the working copy's fields.
+    description = models.TextField(blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    color = models.CharField(max_length=20, blank=True)
+    tools = models.JSONField(default=list, blank=True, help_text="The tools line, in order.")
     text = models.TextField(help_text="The exact file, as downloaded.")
     sha256 = models.CharField(max_length=64)
     author = models.ForeignKey(
@@ -750,7 +330,7 @@ class Revision(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise WorkflowError("A revision is never changed once saved.")
+            raise ImmutableRecord("A revision is never changed once saved.")
         super().save(*args, **kwargs)
 
 
@@ -803,7 +383,7 @@ class Event(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise WorkflowError("The audit trail is never changed once written.")
+            raise ImmutableRecord("The audit trail is never changed once written.")
         if self.actor is not None and not self.actor_name:
             self.actor_name = self.actor.get_username()
         super().save(*args, **kwargs)
@@ -816,33 +396,6 @@ class Event(models.Model):
 
 # The actions that make a revision the published one: what people without draft access see.
 PUBLISHING_ACTIONS = (Event.Action.APPROVE, Event.Action.PUBLISH)
-
-
-def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
-        )
-    )
-
-
-# Sent inside the transaction that records an event; agents.notifications listens and writes
-# the mail the event calls for into the outbox, so the mail is saved if and only if the event is.
-event_recorded = Signal()
-
-
-def notify(event: Event) -> None:
-    event_recorded.send(sender=Event, event=event)
-
-
-def _fits(value: Any, types: tuple[type, ...]) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool) and bool not in types:
-        return False
-    if int in types and isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        return False
-    return isinstance(value, types)
 
 
 class AgentTool(models.Model):

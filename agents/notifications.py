@@ -3,8 +3,8 @@
 Mail goes through an outbox, so a mail outage never turns a finished step into an error and no
 request waits on the mail server:
 
-- ``queue_for(event)`` runs inside the transaction that records the event (``Agent.transition``
-  sends ``event_recorded``) and writes the message the event calls for as an ``OutgoingMail``
+- ``queue_for(event)`` runs inside the transaction that records the event (``workflow.transition``
+  calls it) and writes the message the event calls for as an ``OutgoingMail``
   row: the mail exists if and only if the event does. Once that transaction commits, it asks the
   task worker to deliver (``deliver_mail``, a django-tasks task run by ``manage.py db_worker``).
 - ``deliver_due()`` sends the messages that are due, each in its own transaction that locks its
@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -89,10 +89,6 @@ def queue_for(event: Event) -> OutgoingMail | None:
         mail.save()
         transaction.on_commit(request_delivery)
     return mail
-
-
-def on_event_recorded(sender: Any, event: Event, **kwargs: Any) -> None:
-    queue_for(event)
 
 
 # --- delivery ---------------------------------------------------------------------------------

@@ -19,16 +19,9 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from . import agentfile, converters, importing, permissions, uploads
-from .models import (
-    TRANSITIONS,
-    Agent,
-    Event,
-    Revision,
-    StaleApproval,
-    WorkflowError,
-    unified_diff,
-)
+from . import agentfile, converters, filebridge, importing, permissions, uploads, workflow
+from .models import Agent, Event, Revision
+from .workflow import TRANSITIONS, StaleApproval, WorkflowError
 
 
 def file_response(name: str, text: str) -> HttpResponse:
@@ -62,9 +55,9 @@ def download(request: HttpRequest, name: str) -> HttpResponse:
 def download_draft(request: HttpRequest, name: str) -> HttpResponse:
     """The current working file, for the people who may edit or review it."""
     agent = get_object_or_404(Agent.objects.for_export().prefetch_related("maintainers"), name=name)
-    if not agent.can_see_drafts(request.user):
+    if not permissions.can_see_drafts(request.user, agent):
         raise Http404("No such agent.")
-    return private(file_response(agent.name, agent.render()))
+    return private(file_response(agent.name, filebridge.render(agent)))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -214,14 +207,18 @@ def _message_page(
 
 def _visible_agent(request: HttpRequest, name: str) -> Agent:
     agent = get_object_or_404(Agent.objects.for_workflow(), name=name)
-    if not agent.can_view(request.user):
+    if not permissions.can_view(request.user, agent):
         raise Http404("No agent by that name.")
     return agent
 
 
 def _visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
     revisions = agent.revisions.all()
-    return revisions if agent.can_see_drafts(user) else revisions.published_at_some_point()
+    return (
+        revisions
+        if permissions.can_see_drafts(user, agent)
+        else revisions.published_at_some_point()
+    )
 
 
 def posted_revision(data: Any, key: str = "revision") -> int | None:
@@ -250,7 +247,7 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
     """An agent's revisions and audit trail, with comparison, rollback and workflow buttons."""
     agent = _visible_agent(request, name)
     user = request.user
-    sees_drafts = agent.can_see_drafts(user)
+    sees_drafts = permissions.can_see_drafts(user, agent)
     revisions = agent.revisions.for_history()
     events = agent.events.for_trail()
     if not sees_drafts:
@@ -259,17 +256,17 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
     revisions = list(revisions)
     for newer, older in zip(revisions, revisions[1:], strict=False):
         newer.previous_number = older.number
-    can_restore, restore_refusal = agent.can_edit(user), ""
+    can_restore, restore_refusal = permissions.can_edit(user, agent), ""
     if can_restore:
         try:
-            agent.check_editable()
+            workflow.check_editable(agent)
         except WorkflowError as exc:
             can_restore, restore_refusal = False, str(exc)
     # The approve button names the revision this page shows as the latest: approving publishes
     # that one, or nothing if the author saved another since.
     latest_number = revisions[0].number if sees_drafts and revisions else None
     actions = []
-    allowed = agent.allowed_actions(user)
+    allowed = workflow.allowed_actions(agent, user)
     for action in allowed:
         rule = TRANSITIONS[action]
         label, comment_label = ACTION_BUTTONS.get(action, (rule.verb.capitalize(), "Comment"))
@@ -291,7 +288,7 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
         and agent.status == Agent.Status.IN_REVIEW
         and permissions.can_review(user)
     ):
-        approve_refusal = agent.refusal(Event.Action.APPROVE, user) or ""
+        approve_refusal = workflow.refusal(agent, Event.Action.APPROVE, user) or ""
     context = {
         "title": f"History of {agent.name}",
         "agent": agent,
@@ -348,7 +345,7 @@ def compare(request: HttpRequest, name: str) -> HttpResponse:
         "agent": agent,
         "old": old,
         "new": new,
-        "diff": unified_diff(old.text, new.text, old_label, new_label),
+        "diff": agentfile.unified_diff(old.text, new.text, old_label, new_label),
         "side_by_side": mark_safe(table),  # noqa: S308 -- difflib escaped the content
         "numbers": list(revisions.order_by("-number").values_list("number", flat=True)),
     }
@@ -371,7 +368,7 @@ def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
 def restore(request: HttpRequest, name: str, number: int) -> HttpResponse:
     """Make an old revision the agent's file again, as a new draft revision (history stays)."""
     agent = _visible_agent(request, name)
-    if not agent.can_edit(request.user):
+    if not permissions.can_edit(request.user, agent):
         messages.error(request, f"You may not restore revisions of {agent.name}.")
         return redirect("agents:history", name=agent.name)
     revision = agent.revisions.filter(number=number).first()
@@ -380,7 +377,7 @@ def restore(request: HttpRequest, name: str, number: int) -> HttpResponse:
             request, f"Restore {agent.name}", f"{agent.name} has no revision {number}.", 404, agent
         )
     try:
-        restored = agent.restore_revision(revision, request.user)
+        restored = workflow.restore_revision(agent, revision, request.user)
     except (WorkflowError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:
@@ -409,7 +406,8 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
             messages.error(request, "Reload the page: it did not say which revision you approved.")
             return redirect("agents:history", name=agent.name)
     try:
-        event = agent.transition(
+        event = workflow.transition(
+            agent,
             action,
             request.user,
             comment=request.POST.get("comment", ""),
@@ -467,7 +465,7 @@ ACTIVITY_PAGE_SIZE = 50
 def activity(request: HttpRequest) -> HttpResponse:
     """The portal-wide audit trail, of the agents the user may see, newest first."""
     form = ActivityFilterForm(request.GET)
-    events = form.apply(Event.objects.visible_to(request.user).for_trail())
+    events = form.apply(permissions.visible_events(request.user, Event.objects.all()).for_trail())
     page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"title": "Activity", "form": form, "page": page}
     return _page(request, "agents/activity.html", context)

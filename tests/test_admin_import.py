@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from agents import filebridge, workflow
 from agents.models import Agent, StagedFile, StagedImport
 
 from .conftest import member_of
@@ -53,7 +54,7 @@ def test_preview_shows_each_file_then_confirm_imports_them(admin_client):
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:agents_agent_changelist")
     assert sorted(Agent.objects.values_list("name", flat=True)) == ["alpha", "beta"]
-    assert Agent.objects.for_export().get(name="alpha").render() == agent("alpha")
+    assert filebridge.render(Agent.objects.for_export().get(name="alpha")) == agent("alpha")
 
 
 def test_a_bad_file_blocks_the_whole_batch_with_its_error(admin_client):
@@ -149,7 +150,7 @@ def test_five_files_of_940_kb_reach_the_confirmation(admin_client):
 
     assert response.status_code == 302
     assert Agent.objects.count() == 5
-    assert Agent.objects.for_export().get(name="big-0").render().endswith(padding)
+    assert filebridge.render(Agent.objects.for_export().get(name="big-0")).endswith(padding)
 
 
 def test_more_than_500_files_are_refused_naming_the_limit(admin_client):
@@ -247,7 +248,7 @@ def test_the_preview_refuses_an_agent_the_author_may_not_change(client, author, 
 
 def test_the_preview_refuses_an_agent_in_review(client, author):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     client.force_login(author)
 
     response = client.post(URL, {"files": [upload("a.md", REVIEWER)], "update": "on"})
@@ -265,7 +266,7 @@ def test_the_preview_of_an_agent_the_author_maintains_is_what_the_confirmation_d
     client.force_login(author)
 
     assert preview_and_confirm(client, REVIEWER) == ("updated", "imported")
-    assert Agent.objects.for_export().get().render() == REVIEWER
+    assert filebridge.render(Agent.objects.for_export().get()) == REVIEWER
 
 
 def test_a_maintainer_who_left_the_authors_group_is_refused_in_the_preview(

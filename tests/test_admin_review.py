@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from agents import workflow
 from agents.models import Agent, Event, Revision
 
 from .factories import AgentFactory, approve
@@ -45,14 +46,14 @@ def edit(agent: Agent, user, description: str, note: str = "") -> Revision:
     """Change the agent's description and save it as a new revision, as ``user``."""
     agent.description = description
     agent.save()
-    return agent.record_revision(user, note=note)
+    return workflow.record_revision(agent, user, note=note)
 
 
 def submitted(owner, name: str = "code-reviewer", by=None, note: str = "Sharper description"):
     """A published agent with a new revision submitted for review (by ``by``, or its owner)."""
     agent = AgentFactory(name=name, owner=owner, steps=2, tools=2, published=True)
     edit(agent, by or owner, "Reviews code <carefully> & kindly. Use proactively.", note)
-    agent.transition("submit", by or owner, comment=note)
+    workflow.transition(agent, "submit", by or owner, comment=note)
     return agent
 
 
@@ -70,7 +71,7 @@ def status_of(agent: Agent) -> str:
 def test_queue_lists_submissions_with_submitter_time_and_diff(author, reviewer):
     agent = submitted(author, note="Sharper description")
     new = AgentFactory(name="brand-new", owner=author)
-    new.transition("submit", author)
+    workflow.transition(new, "submit", author)
     AgentFactory(name="still-a-draft", owner=author)
 
     response = client_for(reviewer).get(QUEUE)
@@ -134,7 +135,7 @@ def test_review_page_shows_the_diff_unified_and_side_by_side_escaped(author, rev
 
 def test_approving_from_the_queue_publishes_the_submitted_file(author, reviewer):
     agent = submitted(author)
-    submitted_text = agent.latest_revision().text
+    submitted_text = agent.latest_revision.text
     page = client_for(reviewer)
     shown = page.get(review_url(agent)).content.decode()
     assert '<input type="hidden" name="revision" value="2">' in shown
@@ -186,7 +187,7 @@ def test_request_changes_with_a_comment_sends_the_agent_back(author, reviewer, m
 
 def test_a_reviewer_cannot_approve_their_own_submission(admin_client, admin_user, author):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", admin_user)  # a superuser may edit and submit anything
+    workflow.transition(agent, "submit", admin_user)  # a superuser may edit and submit anything
 
     page = admin_client.get(review_url(agent)).content.decode()
     response = admin_client.post(review_url(agent), {"decision": "approve", "revision": "1"})
@@ -261,9 +262,9 @@ def test_bulk_approve_shows_each_revision_then_approves_exactly_those(
 
     # While the reviewer reads the page: someone else approves one, the author resubmits one.
     approve(taken, other_reviewer)
-    changed.transition("withdraw", author)
+    workflow.transition(changed, "withdraw", author)
     edit(changed, author, "Something else entirely.")
-    changed.transition("submit", author)
+    workflow.transition(changed, "submit", author)
     done = admin_client.post(QUEUE, {**confirm, "apply": "Approve and publish"}, follow=True)
 
     [stale, *others] = texts(done)
@@ -377,7 +378,7 @@ def test_author_submits_and_withdraws_from_the_agent_page(author):
 
 def test_the_agent_page_refuses_steps_it_does_not_offer(author, other_author):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     approve = client_for(author).post(workflow_url(agent), {"action": "approve"}, follow=True)
     stranger = client_for(other_author).post(workflow_url(agent), {"action": "withdraw"})
@@ -660,7 +661,7 @@ def test_a_save_from_a_stale_page_fails_and_shows_what_changed(author, other_aut
 
 def test_editing_an_agent_in_review_is_refused(author):
     agent = AgentFactory(name="code-reviewer", owner=author, steps=1)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     response = client_for(author).post(change_url(agent), change_post(agent, description="Sneaky."))
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from agents import agentfile
-from agents.models import Agent, Event, StaleApproval, WorkflowError
+from agents import agentfile, filebridge, workflow
+from agents.models import Agent, Event
+from agents.workflow import StaleApproval, WorkflowError
 
 from .conftest import member_of
 from .factories import AgentFactory, approve
@@ -35,7 +36,7 @@ def client_for(user) -> Client:
 def edit(agent: Agent, user, description: str) -> None:
     agent.description = description
     agent.save()
-    agent.record_revision(user, note=f"Now: {description}")
+    workflow.record_revision(agent, user, note=f"Now: {description}")
 
 
 def review_url(agent: Agent) -> str:
@@ -61,15 +62,15 @@ def in_review(author) -> Agent:
     """code-reviewer: revision 1 published (by the operator), revision 2 by its owner in review."""
     agent = AgentFactory(name="code-reviewer", owner=author, steps=2, published=True)
     edit(agent, author, "Reviews code, second edition.")
-    agent.transition("submit", author, comment="Second edition")
+    workflow.transition(agent, "submit", author, comment="Second edition")
     return Agent.objects.get(pk=agent.pk)
 
 
 def resubmit(agent: Agent, user, description: str) -> None:
     """What an author does while a reviewer has the page open: withdraw, change, submit."""
-    agent.transition("withdraw", user)
+    workflow.transition(agent, "withdraw", user)
     edit(agent, user, description)
-    agent.transition("submit", user, comment="One more change")
+    workflow.transition(agent, "submit", user, comment="One more change")
 
 
 def hidden_revision(page: str) -> str:
@@ -82,7 +83,7 @@ def hidden_revision(page: str) -> str:
 
 def test_an_approval_that_does_not_name_its_revision_is_a_programming_error(in_review, reviewer):
     with pytest.raises(TypeError, match="needs revision_number"):
-        in_review.transition("approve", reviewer)
+        workflow.transition(in_review, "approve", reviewer)
 
     assert state(in_review) == ("in_review", 1)
     assert not in_review.events.filter(action="approve").exists()
@@ -95,7 +96,7 @@ def test_approving_a_revision_that_is_no_longer_the_latest_publishes_nothing(
     resubmit(in_review, author, "Reviews code, third edition.")
 
     with pytest.raises(StaleApproval) as refused:
-        shown.transition("approve", reviewer, revision_number=2)
+        workflow.transition(shown, "approve", reviewer, revision_number=2)
 
     assert str(refused.value).startswith(
         "code-reviewer changed after you opened it: you reviewed revision 2, but revision 3, "
@@ -106,7 +107,7 @@ def test_approving_a_revision_that_is_no_longer_the_latest_publishes_nothing(
     assert state(in_review) == ("in_review", 1)
     assert not in_review.events.filter(action="approve").exists()
 
-    shown.transition("approve", reviewer, revision_number=3)
+    workflow.transition(shown, "approve", reviewer, revision_number=3)
 
     assert state(in_review) == ("approved", 3)
 
@@ -187,7 +188,7 @@ def test_the_audit_trail_records_the_state_the_step_found_not_the_one_the_page_l
     loaded_as_draft.status = Agent.Status.DRAFT  # what an older page saw
     # (it is in review now)
 
-    event = loaded_as_draft.transition("approve", reviewer, revision_number=2)
+    event = workflow.transition(loaded_as_draft, "approve", reviewer, revision_number=2)
 
     assert (event.from_status, event.to_status) == ("in_review", "approved")
     stored = Event.objects.get(pk=event.pk)
@@ -208,13 +209,13 @@ def test_who_wrote_a_revision_since_the_published_one_cannot_approve_it_even_if_
     in_review, author, author_reviewer, reviewer
 ):
     in_review.maintainers.add(author_reviewer)
-    in_review.transition("withdraw", author)
+    workflow.transition(in_review, "withdraw", author)
     edit(in_review, author_reviewer, "Reviews code, as both wants it.")  # revision 3
-    in_review.transition("submit", author, comment="Resubmitted unchanged by the owner")
+    workflow.transition(in_review, "submit", author, comment="Resubmitted unchanged by the owner")
 
-    assert "approve" not in in_review.allowed_actions(author_reviewer)
+    assert "approve" not in workflow.allowed_actions(in_review, author_reviewer)
     with pytest.raises(PermissionDenied) as refused:
-        in_review.transition("approve", author_reviewer, revision_number=3)
+        workflow.transition(in_review, "approve", author_reviewer, revision_number=3)
 
     assert str(refused.value) == (
         "You wrote revision 3 of code-reviewer since it was last published; someone who did not "
@@ -235,15 +236,15 @@ def test_who_wrote_a_revision_since_the_published_one_cannot_approve_it_even_if_
         history.content.decode()
     )
     # A reviewer who wrote none of it may.
-    assert "approve" in in_review.allowed_actions(reviewer)
+    assert "approve" in workflow.allowed_actions(in_review, reviewer)
     approve(in_review, reviewer)
     assert state(in_review) == ("approved", 3)
 
 
 def test_superusers_do_not_approve_what_they_wrote(in_review, author, admin_user):
-    in_review.transition("withdraw", author)
+    workflow.transition(in_review, "withdraw", author)
     edit(in_review, admin_user, "Reviews code, as the admin wants it.")
-    in_review.transition("submit", author)
+    workflow.transition(in_review, "submit", author)
 
     response = client_for(admin_user).post(
         review_url(in_review), {"decision": "approve", "revision": "3"}
@@ -260,17 +261,17 @@ def test_every_revision_since_the_published_one_counts_not_only_the_latest(
     in_review, author, author_reviewer
 ):
     in_review.maintainers.add(author_reviewer)
-    in_review.transition("withdraw", author)
+    workflow.transition(in_review, "withdraw", author)
     edit(in_review, author_reviewer, "Both's idea.")  # revision 3
     edit(in_review, author, "The owner's rewording of both's idea.")  # revision 4
-    in_review.transition("submit", author)
+    workflow.transition(in_review, "submit", author)
 
-    assert in_review.refusal("approve", author_reviewer) == (
+    assert workflow.refusal(in_review, "approve", author_reviewer) == (
         "You wrote revision 3 of code-reviewer since it was last published; someone who did not "
         "write it has to approve it."
     )
     with pytest.raises(PermissionDenied):
-        in_review.transition("approve", author_reviewer, revision_number=4)
+        workflow.transition(in_review, "approve", author_reviewer, revision_number=4)
     assert state(in_review) == ("in_review", 1)
 
 
@@ -278,11 +279,11 @@ def test_revisions_before_the_published_one_do_not_count(author, author_reviewer
     agent = AgentFactory(name="code-reviewer", owner=author_reviewer, steps=1)  # r1 by operator
     agent.maintainers.add(author)
     edit(agent, author_reviewer, "Written by both.")  # revision 2
-    agent.transition("publish", None)  # the operator publishes revision 2
+    workflow.transition(agent, "publish", None)  # the operator publishes revision 2
     edit(agent, author, "Rewritten by the owner's colleague.")  # revision 3
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
-    assert "approve" in agent.allowed_actions(author_reviewer)
+    assert "approve" in workflow.allowed_actions(agent, author_reviewer)
     approve(agent, author_reviewer)
 
     assert state(agent) == ("approved", 3)
@@ -293,19 +294,19 @@ def test_with_nothing_published_every_revision_counts(author, author_reviewer, r
     agent.maintainers.add(author)
     edit(agent, author_reviewer, "The first words, by both.")  # revision 2
     edit(agent, author, "Polished by the owner.")  # revision 3
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
-    assert agent.refusal("approve", author_reviewer) == (
+    assert workflow.refusal(agent, "approve", author_reviewer) == (
         "You wrote revision 2 of fresh so far; someone who did not write it has to approve it."
     )
     with pytest.raises(PermissionDenied):
-        agent.transition("approve", author_reviewer, revision_number=3)
+        workflow.transition(agent, "approve", author_reviewer, revision_number=3)
     approve(agent, reviewer)
     assert state(agent) == ("approved", 3)
 
 
 def test_the_operator_may_approve_anything(in_review):
-    in_review.transition("approve", None, revision_number=2)
+    workflow.transition(in_review, "approve", None, revision_number=2)
 
     assert state(in_review) == ("approved", 2)
 
@@ -316,7 +317,7 @@ def test_bulk_approval_applies_four_eyes_to_each_agent(author, author_reviewer):
         agent = AgentFactory(name=name, owner=author, steps=1, published=True)
         agent.maintainers.add(author_reviewer)
         edit(agent, writer, f"{name} edition.")
-        agent.transition("submit", author)
+        workflow.transition(agent, "submit", author)
         agents.append(agent)
     queue = reverse("admin:agents_submission_changelist")
     post = {"action": "approve_selected", "_selected_action": [a.pk for a in agents]}
@@ -336,7 +337,7 @@ def test_bulk_approval_applies_four_eyes_to_each_agent(author, author_reviewer):
 def test_saving_an_agent_loaded_before_a_step_does_not_undo_the_step(author, reviewer):
     agent = AgentFactory(name="code-reviewer", owner=author)
     stale = Agent.objects.get(pk=agent.pk)  # loaded while a draft
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     stale.description = "Changed behind the reviewer's back. Use proactively."
     stale.save()
@@ -349,11 +350,11 @@ def test_saving_an_agent_loaded_before_a_step_does_not_undo_the_step(author, rev
 def test_an_import_over_an_agent_that_went_into_review_meanwhile_is_refused(author):
     agent = AgentFactory(name="code-reviewer", owner=author)
     stale = Agent.objects.for_export().get(pk=agent.pk)  # what the importer loaded
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     with pytest.raises(WorkflowError, match="in review"), transaction.atomic():
-        stale.apply_file(agentfile.parse(REVIEWER))
-        stale.record_revision(author, note="Imported")
+        filebridge.apply_file(stale, agentfile.parse(REVIEWER))
+        workflow.record_revision(stale, author, note="Imported")
 
     agent.refresh_from_db()
     assert agent.status == Agent.Status.IN_REVIEW

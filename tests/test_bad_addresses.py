@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from agents import filebridge
 from agents.models import Agent
 
 from .factories import AgentFactory
@@ -62,7 +63,7 @@ def test_the_bad_request_page_says_what_was_wrong(admin_client, agent):
 @pytest.mark.parametrize("inline", ["tool_entries", "steps"])
 def test_a_row_of_another_agent_posted_in_a_form_is_refused(client, author, agent, inline):
     other = AgentFactory(name="other-agent", steps=2, tools=2)
-    before = {a.name: a.render() for a in Agent.objects.for_export()}
+    before = {a.name: filebridge.render(a) for a in Agent.objects.for_export()}
     client.force_login(author)
     data = change_post(agent, description="Changed. Use proactively.")
     foreign = (other.tool_entries if inline == "tool_entries" else other.steps).first()
@@ -72,7 +73,7 @@ def test_a_row_of_another_agent_posted_in_a_form_is_refused(client, author, agen
 
     assert response.status_code == 200
     assert "A row on this page is not one of this agent&#x27;s rows" in response.content.decode()
-    assert {a.name: a.render() for a in Agent.objects.for_export()} == before
+    assert {a.name: filebridge.render(a) for a in Agent.objects.for_export()} == before
 
 
 def test_the_audit_trail_filter_does_not_name_an_agent_the_user_may_not_see(

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from agents import workflow
 from agents.models import Agent, Event, InstructionStep
 
 from .conftest import member_of
@@ -119,8 +120,8 @@ def in_review(author) -> Agent:
     agent = AgentFactory(name="contested", owner=author, steps=2, published=True)
     agent.description = "The version under review."
     agent.save()
-    agent.record_revision(author, note="New description")
-    agent.transition("submit", author, comment="Please review")
+    workflow.record_revision(agent, author, note="New description")
+    workflow.transition(agent, "submit", author, comment="Please review")
     return agent
 
 
@@ -205,7 +206,7 @@ def test_parallel_saves_of_one_draft_get_consecutive_revisions_and_lose_nothing(
             InstructionStep.objects.filter(agent=agent, position=i + 1).update(
                 text=f"Changed by editor {i}."
             )
-            return agent.record_revision(author, note=f"Editor {i}").number
+            return workflow.record_revision(agent, author, note=f"Editor {i}").number
 
     results = run_together(save_step)
 
@@ -228,11 +229,11 @@ def test_an_approval_racing_a_resubmission_never_publishes_the_new_revision(
 
     def resubmit() -> None:
         agent = Agent.objects.get(pk=in_review.pk)
-        agent.transition("withdraw", author)
+        workflow.transition(agent, "withdraw", author)
         agent.description = "Changed while the reviewer was reading."
         agent.save()
-        agent.record_revision(author, note="One more change")
-        agent.transition("submit", author, comment="Resubmitted")
+        workflow.record_revision(agent, author, note="One more change")
+        workflow.transition(agent, "submit", author, comment="Resubmitted")
 
     # The reviewer presses Approve on revision 2 while the resubmission holds the row; the
     # approval waits for it, then finds revision 3 in review.
@@ -248,7 +249,7 @@ def test_an_approval_racing_a_resubmission_never_publishes_the_new_revision(
     agent = Agent.objects.get(pk=in_review.pk)
     assert agent.status == "in_review"
     assert agent.published_revision.number == 1
-    assert agent.latest_revision().number == 3
+    assert agent.latest_revision.number == 3
     assert not agent.events.filter(action="approve").exists()
 
 
@@ -263,7 +264,7 @@ def test_a_save_that_waited_for_the_row_is_refused_if_the_agent_went_into_review
     # The editor presses Save while the owner's submission holds the row: the save waits,
     # then finds the agent in review.
     response = while_holding_the_row(
-        lambda: Agent.objects.get(pk=agent.pk).transition("submit", author),
+        lambda: workflow.transition(Agent.objects.get(pk=agent.pk), "submit", author),
         lambda: editor.post(change_url(agent), opened),
     )
 

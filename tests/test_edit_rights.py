@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from agents import permissions
+from agents import permissions, workflow
 from agents.models import Agent
 
 from .conftest import member_of
@@ -53,7 +53,7 @@ def former(request, django_user_model, author, relation):
         agent.maintainers.add(user)
     agent.description = "Their draft."
     agent.save()
-    agent.record_revision(user, note="Draft by former")
+    workflow.record_revision(agent, user, note="Draft by former")
     if request.param == "never an author":
         user.groups.clear()
     else:
@@ -137,7 +137,7 @@ def test_a_save_that_does_not_say_which_revision_it_edited_is_refused(author):
     agent = AgentFactory(name="code-reviewer", owner=author, steps=1)
     agent.description = "Someone else's newer version."
     agent.save()
-    agent.record_revision(author)  # revision 2, which the page posting below never showed
+    workflow.record_revision(agent, author)  # revision 2, which the page posting below never showed
     data = change_post(agent, description="An old page's version.")
     del data["base_revision"]
 

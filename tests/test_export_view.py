@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from agents import filebridge, workflow
 from agents.importing import import_file
 from agents.models import Agent
 
@@ -73,8 +74,8 @@ def test_download_query_count_does_not_grow(client, author, other_author):
         for n in range(10):
             agent.description = f"Edition {n}. Use proactively."
             agent.save()
-            agent.record_revision(None)
-        agent.transition("publish", None)
+            workflow.record_revision(agent, None)
+        workflow.transition(agent, "publish", None)
         agent.maintainers.add(author, other_author)
         AgentFactory.create_batch(10, steps=3, tools=3, published=True)
 
@@ -102,6 +103,6 @@ def test_agent_render_numbers_steps_in_position_order():
     agent = AgentFactory(name="ordered", steps=3)
     agent.steps.filter(position=1).update(position=10)
 
-    text = Agent.objects.get(pk=agent.pk).render()
+    text = filebridge.render(Agent.objects.get(pk=agent.pk))
 
     assert "1. **Step 2**: Do thing 2.\n\n2. **Step 3**: Do thing 3.\n\n3. **Step 1**" in text

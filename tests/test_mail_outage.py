@@ -26,6 +26,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from agents import workflow
 from agents.models import Agent, OutgoingMail
 from agents.notifications import deliver_due
 
@@ -166,7 +167,7 @@ def test_a_bulk_approval_of_three_approves_all_three_while_the_mail_server_is_do
 ):
     agents = [AgentFactory(name=f"agent-{i}", owner=author) for i in range(3)]
     for agent in agents:
-        agent.transition("submit", author)
+        workflow.transition(agent, "submit", author)
 
     for agent in agents:  # what the queue's "Approve selected agents" does, one after another
         approve(agent, reviewer)
@@ -248,7 +249,7 @@ def test_the_request_queues_delivery_so_the_worker_sends_at_once(mail_server, au
 
 def test_a_message_keeps_its_message_id_across_tries(mail_server_down, settings, author, reviewer):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     deliver_due()  # fails: down
     OutgoingMail.objects.update(next_attempt_at=timezone.now())
     controller, server = start_mail_server(settings)
@@ -267,7 +268,7 @@ def test_a_message_is_given_up_after_the_last_try_and_can_be_retried(
 ):
     settings.MAIL_MAX_ATTEMPTS = 3
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     delays = []
     for _ in range(3):
         OutgoingMail.objects.update(next_attempt_at=timezone.now())  # the wait is over
@@ -298,7 +299,7 @@ def test_a_message_is_given_up_after_the_last_try_and_can_be_retried(
 def test_the_sweep_command_reports_an_outage_and_is_quiet_when_nothing_is_due(
     mail_server_down, author, reviewer
 ):
-    AgentFactory(name="code-reviewer", owner=author).transition("submit", author)
+    workflow.transition(AgentFactory(name="code-reviewer", owner=author), "submit", author)
     out, err = StringIO(), StringIO()
 
     call_command("deliver_mail", stdout=out, stderr=err)
@@ -313,7 +314,7 @@ def test_the_sweep_command_reports_an_outage_and_is_quiet_when_nothing_is_due(
 
 
 def test_the_outbox_is_for_admins_only(mail_server_down, author, reviewer, admin_user):
-    AgentFactory(name="code-reviewer", owner=author).transition("submit", author)
+    workflow.transition(AgentFactory(name="code-reviewer", owner=author), "submit", author)
 
     assert client_for(reviewer).get(OUTBOX).status_code == 403
     assert client_for(admin_user).get(OUTBOX).status_code == 200
@@ -324,7 +325,7 @@ def test_two_workers_at_once_never_send_the_same_message(mail_server, author, dj
     reviewers = Group.objects.get(name="Reviewers")
     for i in range(12):
         django_user_model.objects.create_user(f"r{i}", f"r{i}@example.com").groups.add(reviewers)
-        AgentFactory(name=f"agent-{i}", owner=author).transition("submit", author)
+        workflow.transition(AgentFactory(name=f"agent-{i}", owner=author), "submit", author)
     barrier = threading.Barrier(3, timeout=30)
     reports = []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from agents import workflow
 from agents.importing import import_file
 from agents.models import Agent
 
@@ -42,7 +43,7 @@ def test_a_renamed_agent_is_still_downloaded_under_its_published_name(client, re
 
 
 def test_the_new_name_is_served_once_a_revision_with_it_is_published(client, renamed):
-    renamed.transition("publish", None)
+    workflow.transition(renamed, "publish", None)
 
     new = download(client, "code-critic")
 

@@ -12,6 +12,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
+from agents import workflow
 from agents.models import Agent, Event
 
 from .factories import AgentFactory, approve
@@ -41,7 +42,7 @@ def who_column(html: str) -> list[str]:
 @pytest.fixture
 def approved(author, reviewer) -> Agent:
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     approve(agent, reviewer, comment="Looks right")
     return agent
 
@@ -65,7 +66,7 @@ def test_a_deleted_reviewer_still_shows_as_the_approver(approved, reviewer, admi
 
 def test_a_deleted_submitter_still_shows_in_the_review_queue(author, reviewer, admin_user):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     Agent.objects.filter(pk=agent.pk).update(owner=None)
     author.delete()
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents import agentfile
+from agents import agentfile, filebridge
 from agents.models import Agent
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 raise CommandError(f"archived: {', '.join(archived)}; --all exports drafts too")
             files = [(name, agent.published_revision.text) for name, agent in published.items()]
         else:
-            files = [(agent.name, agent.render()) for agent in Agent.objects.for_export()]
+            files = [(agent.name, filebridge.render(agent)) for agent in Agent.objects.for_export()]
         out = Path(options["out"])
         by_path: dict[Path, list[str]] = {}
         for name, _ in files:
