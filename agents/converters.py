@@ -6,6 +6,8 @@ error: SQLite cannot compare with an integer above 2^63, PostgreSQL's column sto
 
 from __future__ import annotations
 
+from typing import Any
+
 # Revision numbers are PositiveIntegerField values: at most 2^31 - 1 on PostgreSQL.
 MAX_REVISION_NUMBER = 2**31 - 1
 
@@ -16,6 +18,12 @@ def revision_number(text: str) -> int | None:
         return None
     number = int(text)
     return number if 1 <= number <= MAX_REVISION_NUMBER else None
+
+
+def posted_revision(data: Any, key: str = "revision") -> int | None:
+    """The revision number a form posted (the one its page showed), or None."""
+    value = data.get(key, "")
+    return revision_number(value) if isinstance(value, str) else None
 
 
 class RevisionNumberConverter:
