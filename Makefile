@@ -18,9 +18,12 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-# Development server with demo data; DEBUG on, SQLite unless DATABASE_URL is set.
+# Development server with demo data; DEBUG on, SQLite unless DATABASE_URL is set. The task
+# worker that delivers mail runs beside it and stops when the server does.
 run: export DEBUG := 1
 run: migrate demo
+	$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 migrate: export DEBUG ?= 1

@@ -8,11 +8,17 @@ Environment variables:
     DATABASE_URL     postgres://user:pass@host:5432/agentportal; default: SQLite in the project.
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS  see the README's production section.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS  outgoing mail.
+    EMAIL_TIMEOUT    seconds the mail worker waits on the SMTP server. Default: 20.
+    MAIL_MAX_ATTEMPTS  tries before a message is given up (the admin's outbox can retry it).
+    LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES  login throttling. Default: 5 failures, 15 minutes.
+    TRUSTED_PROXY_COUNT  reverse proxies in front of the app that append to X-Forwarded-For.
+                     Default: 0 (the client address is REMOTE_ADDR; the header is ignored).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +67,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
     "django_htmx",
     "agents",
 ]
@@ -76,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "agentportal.middleware.BadInputMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "agentportal.urls"
@@ -142,9 +154,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account from
+# one address, that account cannot sign in from that address until the cool-off has passed or
+# an admin unlocks it (Access attempts in the admin). Counted in the database, so every app
+# server sees the same failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "agents.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "agents.logins.client_ip"
+# How many proxies we run in front of the app, each appending the address it was reached from to
+# X-Forwarded-For. 0: the header is ignored, since anyone can send one.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # Uploads: agent files are small; anything bigger is refused before it reaches our code.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Files per request and bytes of files per request are bounded by the first handler, at the
+# import's batch limits (500 files, 10 MB), which says which limit was hit; Django's own cap on
+# the number of files (100 by default) would answer a bare "400 Bad Request" before it.
+FILE_UPLOAD_HANDLERS = [
+    "agents.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = None
 
 # Security: on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -189,7 +228,17 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# Django waits forever by default; the mail worker would hang on a server that never answers.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "agent-portal@localhost")
+
+# Mail goes through the outbox (agents.OutgoingMail): the request writes it, the task worker
+# (`manage.py db_worker`) delivers it, retrying with a growing delay: one minute, then doubled
+# each time up to an hour, and given up after MAIL_MAX_ATTEMPTS tries.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
+MAIL_RETRY_DELAY = timedelta(minutes=1)
+MAIL_RETRY_MAX_DELAY = timedelta(hours=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

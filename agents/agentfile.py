@@ -17,6 +17,7 @@ when that style is valid.
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -651,6 +652,15 @@ def _emit_entry(key: str, value: Any, style: str | None) -> str:
     finally:
         dumper.dispose()
     return stream.getvalue()
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    """The unified diff between two versions of a file, as ``diff -u`` shows it."""
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
+        )
+    )
 
 
 # --- Body: sections and instruction steps ---------------------------------------------------

@@ -7,22 +7,27 @@ that fails saves nothing of itself; ``import_batch`` makes a whole batch all-or-
 
 from __future__ import annotations
 
+import secrets
 import stat
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from . import agentfile, permissions
-from .models import Agent, Event, Tool, WorkflowError
+from . import agentfile, filebridge, permissions, workflow
+from .models import Agent, Event, StagedFile, StagedImport, Tool
+from .workflow import WorkflowError
 
 MAX_FILES_PER_BATCH = 500
 MAX_BATCH_BYTES = 10 * 1024 * 1024  # uncompressed, all files of a batch or an archive together
 MAX_COMPRESSION_RATIO = 100  # a zip entry that inflates more than this is treated as a bomb
+STAGED_IMPORT_MAX_AGE = timedelta(hours=1)  # a preview can be confirmed for this long
 
 
 class BatchError(ValueError):
@@ -224,8 +229,13 @@ def import_file(
     new_text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
     existing = Agent.objects.for_export().filter(name=name).first()
     result = ImportResult(source, Outcome.CREATED, name=name, warnings=warnings, new_text=new_text)
+    clash = (existing or Agent()).published_name_clash(name)
+    if clash:
+        line = parsed.line_of("name") or 1
+        result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
+        return result
     if existing is not None:
-        result.old_text = existing.render()
+        result.old_text = filebridge.render(existing)
         if result.old_text == new_text:
             result.outcome = Outcome.UNCHANGED
             return result
@@ -243,11 +253,11 @@ def import_file(
     agent = existing or Agent(owner=owner)
     try:
         with transaction.atomic():
-            agent.apply_file(parsed)
-            agent.record_revision(actor, note=f"Imported from {source}")
+            filebridge.apply_file(agent, parsed)
+            workflow.record_revision(agent, actor, note=f"Imported from {source}")
             if publish:
-                agent.transition(
-                    Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
+                workflow.transition(
+                    agent, Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
                 )
     except IntegrityError:
         # Someone created the same name between our check and our save.
@@ -261,10 +271,10 @@ def _refusal(existing: Agent | None, actor: AbstractBaseUser | None) -> str:
     """Why this actor may not import over ``existing`` (or create a new agent), or ''."""
     if existing is None:
         return "" if permissions.can_author(actor) else "You may not create agents."
-    if not existing.can_edit(actor):
+    if not permissions.can_edit(actor, existing):
         return f"You may not change {existing.name}: it belongs to someone else."
     try:
-        existing.check_editable()
+        workflow.check_editable(existing)
     except WorkflowError as exc:
         return str(exc)
     return ""
@@ -308,3 +318,38 @@ def import_batch(
         if not saved:
             transaction.set_rollback(True)
     return results, saved
+
+
+# --- a batch between its preview and its confirmation (the web import pages) -----------------
+
+
+def stage(entries: list[Entry], user: AbstractBaseUser, *, update: bool) -> str:
+    """Keep a previewed batch for its confirmation; the key to confirm it with.
+
+    Only ``user`` can confirm it (``staged``). Batches older than ``STAGED_IMPORT_MAX_AGE`` are
+    dropped here, so abandoned previews do not pile up.
+    """
+    with transaction.atomic():
+        StagedImport.objects.filter(created_at__lt=timezone.now() - STAGED_IMPORT_MAX_AGE).delete()
+        batch = StagedImport.objects.create(key=secrets.token_urlsafe(32), user=user, update=update)
+        StagedFile.objects.bulk_create(
+            StagedFile(batch=batch, position=position, source=entry.source, data=entry.data)
+            for position, entry in enumerate(entries, 1)
+        )
+    return batch.key
+
+
+def staged(key: str, user: AbstractBaseUser) -> tuple[list[Entry], bool] | None:
+    """The entries and the update flag of a batch this user previewed, or None when there is no
+    such batch (expired, confirmed already, or someone else's)."""
+    batch = StagedImport.objects.filter(
+        key=key, user=user, created_at__gte=timezone.now() - STAGED_IMPORT_MAX_AGE
+    ).first()
+    if batch is None:
+        return None
+    entries = [Entry(file.source, bytes(file.data)) for file in batch.files.all()]
+    return entries, batch.update
+
+
+def unstage(key: str, user: AbstractBaseUser) -> None:
+    StagedImport.objects.filter(key=key, user=user).delete()

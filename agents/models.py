@@ -1,26 +1,27 @@
 """Agents as the portal stores them: every part of an agent file, editable on its own, with
-immutable revisions of the file, a review workflow and an audit trail.
+immutable revisions of the file and an audit trail.
 
-The bridge between rows and the file is here (``Agent.render`` / ``Agent.apply_file``); the file
-format itself lives in ``agents.agentfile``; who may do what in ``agents.permissions``. State
-changes go only through ``Agent.transition``, driven by the ``TRANSITIONS`` table.
+Data and its small invariants only. The file format lives in ``agents.agentfile``, the bridge
+between these rows and the file in ``agents.filebridge``, state changes in ``agents.workflow``
+(driven by its ``TRANSITIONS`` table), who may do what in ``agents.permissions``. None of those
+is imported here: they import the models.
 """
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from . import agentfile, permissions
+from . import agentfile
 from .fields import YAMLField
+
+
+class ImmutableRecord(Exception):  # noqa: N818 (reads as a sentence: "ImmutableRecord raised")
+    """A revision or an audit entry was about to be changed: they never are once written."""
 
 
 class Tool(models.Model):
@@ -62,7 +63,12 @@ class AgentQuerySet(models.QuerySet):
         return self.prefetch_related("tool_entries", "sections", "steps")
 
     def for_download(self) -> AgentQuerySet:
-        return self.select_related("published_revision").prefetch_related("maintainers")
+        return self.select_related("published_revision")
+
+    def published_as(self, name: str) -> AgentQuerySet:
+        """The agent whose published file is named ``name``: a renamed agent keeps its old
+        address (and file) until a revision with the new name is approved."""
+        return self.filter(published_revision__name=name)
 
     def for_workflow(self) -> AgentQuerySet:
         """One agent for the history and workflow pages: maintainers for the permission checks."""
@@ -74,54 +80,18 @@ class AgentQuerySet(models.QuerySet):
 
     def in_review(self) -> AgentQuerySet:
         """The review queue: each agent with its submitter and submission time (one query)."""
+        return self.filter(status=Agent.Status.IN_REVIEW).with_submission().order_by("submitted_at")
+
+    def with_submission(self) -> AgentQuerySet:
+        """Each agent with its latest submission (who, when, note) and published revision."""
         submits = Event.objects.filter(agent=models.OuterRef("pk"), action=Event.Action.SUBMIT)
         latest = submits.order_by("-created_at", "-pk")
-        return (
-            self.filter(status=Agent.Status.IN_REVIEW)
-            .select_related("owner", "published_revision")
-            .annotate(
-                submitted_at=models.Subquery(latest.values("created_at")[:1]),
-                submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
-                submitted_by_name=models.Subquery(latest.values("actor__username")[:1]),
-                submitted_note=models.Subquery(latest.values("comment")[:1]),
-            )
-            .order_by("submitted_at")
+        return self.select_related("owner", "published_revision").annotate(
+            submitted_at=models.Subquery(latest.values("created_at")[:1]),
+            submitted_by_id=models.Subquery(latest.values("actor_id")[:1]),
+            submitted_by_name=models.Subquery(latest.values("actor_name")[:1]),
+            submitted_note=models.Subquery(latest.values("comment")[:1]),
         )
-
-
-# Frontmatter key -> (model field, the Python types its value may have). A value of another type
-# (``maxTurns: "ten"``) is kept as written among the extra keys rather than coerced.
-FIELD_FOR_KEY: dict[str, tuple[str, tuple[type, ...]]] = {
-    "name": ("name", (str,)),
-    "description": ("description", (str,)),
-    "model": ("model", (str,)),
-    "color": ("color", (str,)),
-    "permissionMode": ("permission_mode", (str,)),
-    "maxTurns": ("max_turns", (int,)),
-    "skills": ("skills", (list, str)),
-    "mcpServers": ("mcp_servers", (list, dict)),
-    "hooks": ("hooks", (dict, list)),
-    "memory": ("memory", (str,)),
-    "background": ("background", (bool,)),
-    "effort": ("effort", (str,)),
-    "isolation": ("isolation", (str,)),
-    "initialPrompt": ("initial_prompt", (str,)),
-}
-
-
-PREFIX_SOURCE = ""
-
-
-class WorkflowError(Exception):
-    """A state change or edit that cannot happen now; the message says why, for a person."""
-
-
-class StaleEdit(WorkflowError):
-    """Someone else saved the agent after the editor opened it."""
-
-    def __init__(self, message: str, diff: str):
-        super().__init__(message)
-        self.diff = diff
 
 
 class Agent(models.Model):
@@ -199,6 +169,15 @@ class Agent(models.Model):
         editable=False,
         help_text="The approved file everyone downloads, until a newer revision is approved.",
     )
+    latest_revision = models.ForeignKey(
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The newest saved file: what is in review, or being worked on.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -210,8 +189,42 @@ class Agent(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Moved only by the workflow (agents.workflow), under the agent's row lock.
+    WORKFLOW_FIELDS = frozenset({"status", "published_revision", "latest_revision"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the agent's content; its workflow state is never written back as it was loaded.
+
+        An instance loaded before someone submitted or approved the agent still holds the old
+        state: saving its content must not undo that step.
+        """
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.WORKFLOW_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     def get_download_url(self) -> str:
-        return reverse("agents:download", kwargs={"name": self.name})
+        """Where the published file is downloaded: under the name inside it."""
+        name = getattr(self, "published_name", None) or self.published_revision.name
+        return reverse("agents:download", kwargs={"name": name})
+
+    def published_name_clash(self, name: str) -> str:
+        """Why this agent cannot take ``name``: another agent still publishes its file under
+        that name (it was renamed, and the new name is not approved yet); or ''.
+
+        Two agents with the same current name are refused by the unique column itself.
+        """
+        others = Agent.objects.exclude(pk=self.pk) if self.pk else Agent.objects.all()
+        renamed = others.published_as(name).values_list("name", flat=True).first()
+        if renamed is None:
+            return ""
+        return (
+            f"{name} is the published name of the agent now called {renamed}: its file is "
+            f"downloaded as {name}.md until its new name is approved. Choose another name."
+        )
 
     @property
     def name_follows_pattern(self) -> bool:
@@ -221,316 +234,21 @@ class Agent(models.Model):
     def is_downloadable(self) -> bool:
         return self.published_revision_id is not None and self.status != self.Status.ARCHIVED
 
-    def can_edit(self, user: Any) -> bool:
-        return permissions.can_edit(user, self)
-
-    def can_view(self, user: Any) -> bool:
-        return permissions.can_view(user, self)
-
-    def can_see_drafts(self, user: Any) -> bool:
-        return permissions.can_see_drafts(user, self)
-
-    # --- revisions and workflow -----------------------------------------------------------
-
-    def latest_revision(self) -> Revision | None:
-        return self.revisions.order_by("-number").first()
-
-    def check_editable(self) -> None:
-        if self.status == self.Status.IN_REVIEW:
-            raise WorkflowError(
-                f"{self.name} is in review: withdraw it from review before changing it."
-            )
-        if self.status == self.Status.ARCHIVED:
-            raise WorkflowError(f"{self.name} is archived: restore it before changing it.")
-
-    def lock_for_edit(self, base_revision: int) -> None:
-        """Hold the agent's row until the end of the transaction, or fail if someone saved a
-        new revision since the editor loaded revision ``base_revision``.
-
-        PostgreSQL blocks a second editor here until the first commits; SQLite runs write
-        transactions one at a time (``transaction_mode=IMMEDIATE`` in settings).
-        """
-        Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
-        latest = self.latest_revision()
-        if latest is not None and latest.number != base_revision:
-            base = self.revisions.filter(number=base_revision).first()
-            diff = unified_diff(
-                base.text if base else "",
-                latest.text,
-                f"revision {base_revision} (what you opened)",
-                f"revision {latest.number} (saved by {latest.author or 'someone'})",
-            )
-            raise StaleEdit(
-                f"Someone else changed {self.name} while you were editing it: revision "
-                f"{latest.number} was saved by {latest.author or 'someone'} at "
-                f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}. Nothing of yours was "
-                "saved; your changes are still in the form. Here is what they changed:",
-                diff,
-            )
-
-    def record_revision(
-        self, user: Any, note: str = "", action: str | None = None
-    ) -> Revision | None:
-        """Store the file as a new revision if it changed; an edit moves the agent to draft.
-
-        Returns the new revision, or None when the rendered file is the same as the latest.
-        Parallel saves take turns on the agent's row, so each gets the next number; a refused
-        save leaves no revision behind.
-        """
-        with transaction.atomic():
-            Agent.objects.select_for_update().filter(pk=self.pk).values_list("pk").first()
-            text = Agent.objects.for_export().get(pk=self.pk).render()
-            latest = self.latest_revision()
-            if latest is not None and latest.text == text:
-                return None
-            self.check_editable()
-            if action is None:
-                action = Event.Action.EDIT if latest else Event.Action.CREATE
-            # Refuse before writing: a revision always has its event, and its author is a user.
-            refusal = self._permits(TRANSITIONS[action], user)
-            if refusal:
-                raise PermissionDenied(refusal)
-            revision = Revision.objects.create(
-                agent=self,
-                number=(latest.number if latest else 0) + 1,
-                text=text,
-                sha256=hashlib.sha256(text.encode()).hexdigest(),
-                author=user,
-                note=note,
-            )
-            self.transition(action, user, comment=note, revision=revision)
-        return revision
-
-    def allowed_actions(self, user: Any) -> list[str]:
-        """The workflow actions this user may take on the agent now (for buttons and menus)."""
-        return [
-            name
-            for name, rule in TRANSITIONS.items()
-            if rule.manual and self.status in rule.sources and self._permits(rule, user) is None
-        ]
-
-    def _permits(self, rule: Transition, user: Any) -> str | None:
-        """Why the user may not take this step, or None if they may."""
-        if not permissions.has_role(user, rule.role, self):
-            return f"You may not {rule.verb} {self.name}: that needs the {rule.role} role."
-        if rule.name == Event.Action.APPROVE and not permissions.is_operator(user):
-            submitter = self.submitter_id()
-            if submitter is not None and submitter == user.pk:
-                return f"You submitted {self.name}; someone else has to approve it."
-        return None
+    # --- revisions --------------------------------------------------------------------------
 
     def submitter_id(self) -> int | None:
+        """Who submitted the agent most recently (None: nobody, or the operator)."""
         event = self.events.filter(action=Event.Action.SUBMIT).order_by("-created_at", "-pk")
         return event.values_list("actor_id", flat=True).first()
 
-    def transition(
-        self, action: str, user: Any, comment: str = "", revision: Revision | None = None
-    ) -> Event:
-        """Take one step of the workflow, or raise WorkflowError / PermissionDenied.
-
-        The step is a conditional UPDATE (``WHERE status IN sources``): when two people act on
-        the same agent at once, exactly one of them succeeds.
-        """
-        rule = TRANSITIONS[action]
-        refusal = self._permits(rule, user)
-        if refusal:
-            raise PermissionDenied(refusal)
-        comment = comment.strip()
-        if rule.needs_comment and not comment:
-            raise WorkflowError(
-                f"Say what has to change: a comment is required to {rule.verb} {self.name}."
-            )
-        changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
-        with transaction.atomic():
-            if rule.publishes:
-                revision = revision or self.latest_revision()
-                if revision is None:
-                    raise WorkflowError(f"{self.name} has no revision to publish yet.")
-                changes["published_revision"] = revision
-            before = self.status
-            updated = Agent.objects.filter(pk=self.pk, status__in=rule.sources).update(**changes)
-            if not updated:
-                current = Agent.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-                label = self.Status(current).label.lower() if current else "deleted"
-                raise WorkflowError(
-                    f"{self.name} is {label} now, so it cannot be {rule.done}"
-                    + (" (someone else acted on it first)." if current != before else ".")
-                )
-            event = Event.objects.create(
-                agent=self,
-                # Every entry names the revision it concerned: the agent's latest by default.
-                revision=revision or self.latest_revision(),
-                actor=user,
-                action=action,
-                from_status=before,
-                to_status=rule.target,
-                comment=comment,
-            )
-            for field, value in changes.items():
-                setattr(self, field, value)
-            transaction.on_commit(lambda: notify(event))
-        return event
-
-    def restore_revision(self, revision: Revision, user: Any) -> Revision | None:
-        """Make an old revision the agent's content again, as a new draft revision."""
-        with transaction.atomic():
-            self.check_editable()
-            self.apply_file(agentfile.parse(revision.text))
-            return self.record_revision(
-                user, note=f"Restored revision {revision.number}", action=Event.Action.ROLLBACK
-            )
-
-    # --- rows -> file ---------------------------------------------------------------------
-
-    def tool_names(self) -> list[str]:
-        return [entry.name for entry in self.tool_entries.all()]
-
-    def frontmatter(self, tools: list[str] | None = None) -> dict[str, Any]:
-        """Every key of the file in file order; empty values are left for render to drop.
-
-        ``tools`` stands in for the saved tool rows: what a form is about to save, so that an
-        agent (saved or not) can be checked before its rows are written.
-        """
-        values: dict[str, Any] = {
-            key: getattr(self, field) for key, (field, _) in FIELD_FOR_KEY.items()
-        }
-        values["tools"] = self.tool_names() if tools is None else list(tools)
-        values["disallowedTools"] = list(self.disallowed_tools or [])
-        extras = dict(self.extra_frontmatter or {})
-        for key, value in extras.items():
-            # A known key kept as written (wrong type) counts only while its field is empty.
-            if agentfile.is_empty(values.get(key)):
-                values[key] = value
-        order = [key for key in self.key_order if key in values]
-        order += [key for key in agentfile.KNOWN_KEYS if key not in order]
-        order += [key for key in extras if key not in order]
-        return {key: values[key] for key in order}
-
-    def body_parts(self) -> list[agentfile.BodyPart]:
-        steps = [agentfile.Step(step.title, step.text) for step in self.steps.all()]
-        parts: list[agentfile.BodyPart] = []
-        for section in self.sections.all():
-            if section.kind == Section.Kind.STEPS:
-                parts.append(agentfile.BodyPart(steps=steps, tight=section.tight))
-                steps = []
-            else:
-                parts.append(agentfile.BodyPart(markdown=section.markdown))
-        if steps:
-            # Steps added to an agent whose body had none: give them their own heading.
-            lead = "\n## Instructions\n\n" if parts else "## Instructions\n\n"
-            parts += [agentfile.BodyPart(markdown=lead), agentfile.BodyPart(steps=steps)]
-        return parts
-
-    def body(self) -> str:
-        return agentfile.join_body(self.body_parts())
-
-    def render(self) -> str:
-        """The exact file this agent exports to."""
-        return agentfile.render(
-            self.frontmatter(),
-            self.body(),
-            self.yaml_sources,
-            self.yaml_sources.get(PREFIX_SOURCE, ""),
-        )
-
-    # --- file -> rows ---------------------------------------------------------------------
-
-    @transaction.atomic
-    def apply_file(self, parsed: agentfile.ParsedFile) -> None:
-        """Make this agent (saved or not) hold exactly what the parsed file says."""
-        extras: dict[str, Any] = {}
-        for field, _ in FIELD_FOR_KEY.values():
-            setattr(self, field, self._meta.get_field(field).get_default())
-        self.disallowed_tools = []
-        tools: list[str] = []
-        for key, value in parsed.frontmatter.items():
-            if key == "tools":
-                tools = agentfile.split_tools(value)
-            elif key == "disallowedTools":
-                self.disallowed_tools = agentfile.split_tools(value)
-            elif key in FIELD_FOR_KEY and _fits(value, FIELD_FOR_KEY[key][1]):
-                setattr(self, FIELD_FOR_KEY[key][0], value)
-            else:
-                extras[key] = value
-        for field, _ in FIELD_FOR_KEY.values():
-            if getattr(self, field) is None and not self._meta.get_field(field).null:
-                setattr(self, field, "")
-        self.extra_frontmatter = extras or None
-        self.key_order = list(parsed.frontmatter)
-        self.yaml_sources = dict(parsed.sources)
-        if parsed.prefix:
-            self.yaml_sources[PREFIX_SOURCE] = parsed.prefix
-        self.save()
-
-        self.tool_entries.all().delete()
-        AgentTool.objects.bulk_create(
-            AgentTool(agent=self, position=position, name=name)
-            for position, name in enumerate(tools, 1)
-        )
-        self.sections.all().delete()
-        self.steps.all().delete()
-        sections, steps = [], []
-        for position, part in enumerate(agentfile.split_body(parsed.body), 1):
-            if part.is_steps:
-                sections.append(
-                    Section(
-                        agent=self, position=position, kind=Section.Kind.STEPS, tight=part.tight
-                    )
-                )
-                steps += [
-                    InstructionStep(agent=self, position=n, title=step.title, text=step.text)
-                    for n, step in enumerate(part.steps, 1)
-                ]
-            else:
-                sections.append(Section(agent=self, position=position, markdown=part.markdown))
-        Section.objects.bulk_create(sections)
-        InstructionStep.objects.bulk_create(steps)
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One allowed step: from which states, to which state, by whom."""
-
-    name: str
-    sources: frozenset[str]
-    target: str
-    role: str
-    verb: str  # "approve": in messages, "You may not approve ..."
-    done: str  # "approved": "... so it cannot be approved"
-    needs_comment: bool = False
-    publishes: bool = False
-    manual: bool = True  # offered as a button; edits and creation happen by saving
-
-
-_S = Agent.Status
-_EDITABLE = frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED})
-_ALL = frozenset(_S.values)
-
-TRANSITIONS: dict[str, Transition] = {
-    rule.name: rule
-    for rule in [
-        Transition("create", _ALL - {_S.ARCHIVED}, _S.DRAFT, permissions.EDITOR,
-                   "create", "created", manual=False),
-        Transition("edit", _EDITABLE, _S.DRAFT, permissions.EDITOR,
-                   "edit", "edited", manual=False),
-        Transition("rollback", _EDITABLE, _S.DRAFT, permissions.EDITOR,
-                   "restore an old revision of", "rolled back", manual=False),
-        Transition("submit", frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}), _S.IN_REVIEW,
-                   permissions.EDITOR, "submit", "submitted"),
-        Transition("withdraw", frozenset({_S.IN_REVIEW}), _S.DRAFT, permissions.EDITOR,
-                   "withdraw", "withdrawn"),
-        Transition("approve", frozenset({_S.IN_REVIEW}), _S.APPROVED, permissions.REVIEWER,
-                   "approve", "approved", publishes=True),
-        Transition("request_changes", frozenset({_S.IN_REVIEW}), _S.CHANGES_REQUESTED,
-                   permissions.REVIEWER, "request changes to", "sent back", needs_comment=True),
-        Transition("publish", _EDITABLE | {_S.IN_REVIEW}, _S.APPROVED, permissions.ADMIN,
-                   "publish", "published", publishes=True, manual=False),
-        Transition("archive", _ALL - {_S.ARCHIVED}, _S.ARCHIVED, permissions.ADMIN,
-                   "archive", "archived"),
-        Transition("restore", frozenset({_S.ARCHIVED}), _S.DRAFT, permissions.ADMIN,
-                   "restore", "restored"),
-    ]
-}  # fmt: skip
+    def unpublished_authors(self) -> dict[int, int | None]:
+        """Revision number -> author id, of the revisions saved since the published one (all of
+        them if none was published): what approving now would publish, and who wrote it."""
+        revisions = self.revisions.all()
+        if self.published_revision_id is not None:
+            published = Revision.objects.filter(pk=self.published_revision_id).values("number")
+            revisions = revisions.filter(number__gt=models.Subquery(published))
+        return dict(revisions.order_by("number").values_list("number", "author_id"))
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -559,15 +277,6 @@ class EventQuerySet(models.QuerySet):
     def publishing(self) -> EventQuerySet:
         return self.filter(action__in=PUBLISHING_ACTIONS)
 
-    def visible_to(self, user: Any) -> EventQuerySet:
-        """Everything about the agents whose drafts the user may see; of the other agents the
-        user may see, only the events that published a revision (the rest is about drafts)."""
-        drafts = permissions.drafts_filter(user, "agent__")
-        if drafts is None:
-            return self
-        viewable = permissions.view_filter(user, "agent__")
-        return self.filter(drafts | (models.Q(action__in=PUBLISHING_ACTIONS) & viewable))
-
 
 def _publishing_events() -> models.QuerySet:
     return Event.objects.filter(revision=models.OuterRef("pk"), action__in=PUBLISHING_ACTIONS)
@@ -587,6 +296,15 @@ class Revision(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
+    name = models.CharField(
+        max_length=200, db_index=True, help_text="The agent's name in this file."
+    )
+    # What lists show of this file, kept with it: people who may not see drafts see these, not
+    # the working copy's fields.
+    description = models.TextField(blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    color = models.CharField(max_length=20, blank=True)
+    tools = models.JSONField(default=list, blank=True, help_text="The tools line, in order.")
     text = models.TextField(help_text="The exact file, as downloaded.")
     sha256 = models.CharField(max_length=64)
     author = models.ForeignKey(
@@ -612,7 +330,7 @@ class Revision(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise WorkflowError("A revision is never changed once saved.")
+            raise ImmutableRecord("A revision is never changed once saved.")
         super().save(*args, **kwargs)
 
 
@@ -643,6 +361,12 @@ class Event(models.Model):
         related_name="agent_events",
         help_text="Empty: the operator at the command line.",
     )
+    actor_name = models.CharField(
+        max_length=150,
+        blank=True,
+        editable=False,
+        help_text="The actor's username when this happened: kept if the account is deleted.",
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Agent.Status.choices)
     to_status = models.CharField(max_length=20, choices=Agent.Status.choices)
@@ -655,41 +379,23 @@ class Event(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        who = self.actor or "operator"
-        return f"{self.agent.name}: {self.get_action_display()} by {who}"
+        return f"{self.agent.name}: {self.get_action_display()} by {self.who}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise WorkflowError("The audit trail is never changed once written.")
+            raise ImmutableRecord("The audit trail is never changed once written.")
+        if self.actor is not None and not self.actor_name:
+            self.actor_name = self.actor.get_username()
         super().save(*args, **kwargs)
+
+    @property
+    def who(self) -> str:
+        """Who did it, as pages and mail say it."""
+        return self.actor_name or "operator"
 
 
 # The actions that make a revision the published one: what people without draft access see.
 PUBLISHING_ACTIONS = (Event.Action.APPROVE, Event.Action.PUBLISH)
-
-
-def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
-        )
-    )
-
-
-def notify(event: Event) -> None:
-    from .notifications import send_for
-
-    send_for(event)
-
-
-def _fits(value: Any, types: tuple[type, ...]) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool) and bool not in types:
-        return False
-    if int in types and isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        return False
-    return isinstance(value, types)
 
 
 class AgentTool(models.Model):
@@ -763,3 +469,88 @@ class InstructionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent.name} #{self.position}"
+
+
+class StagedImport(models.Model):
+    """An uploaded batch of agent files between its preview and its confirmation.
+
+    Kept in the database, not in the form, so that a batch of any size within the limits reaches
+    the confirmation (whichever app server takes it), and bound to the person who previewed it:
+    nobody else can confirm it and become the owner of what it creates.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staged_imports"
+    )
+    update = models.BooleanField(default=False, help_text="Replace agents that already exist.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"import {self.key[:8]} by {self.user}"
+
+
+class StagedFile(models.Model):
+    """One file of a staged import, as uploaded (a zip's members are stored one by one)."""
+
+    batch = models.ForeignKey(StagedImport, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    source = models.TextField(help_text="Where the file came from: its name, or archive:member.")
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "position"], name="agents_stagedfile_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.source
+
+
+class OutgoingMailQuerySet(models.QuerySet):
+    def due(self, now: Any = None) -> OutgoingMailQuerySet:
+        """Messages waiting to be sent whose next try is due, oldest first."""
+        return self.filter(
+            status=OutgoingMail.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        ).order_by("next_attempt_at", "pk")
+
+
+class OutgoingMail(models.Model):
+    """One e-mail the portal owes someone: written in the transaction of the event that calls
+    for it, sent afterwards by the mail worker (``agents.notifications``), never by a request."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Given up"
+
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="mails"
+    )
+    recipients = models.JSONField(default=list, help_text="E-mail addresses, all in To.")
+    subject = models.TextField()
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    next_attempt_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "outgoing mail"
+        verbose_name_plural = "outgoing mail"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="agents_mail_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (to {', '.join(self.recipients)})"

@@ -4,16 +4,19 @@ Roles come from Django groups (created by a migration): Authors edit their own a
 agents that list them as maintainers; Reviewers review; superusers can do everything. ``None``
 stands for the operator at the command line (``manage.py import_agents``), who acts with full
 rights: web code always passes ``request.user``.
+
+Four eyes: nobody approves what they submitted or wrote (``approval_refusal``), superusers
+included; only the operator is exempt.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-if TYPE_CHECKING:
-    from .models import Agent
+from .models import PUBLISHING_ACTIONS, Agent, Event
 
 AUTHORS = "Authors"
 REVIEWERS = "Reviewers"
@@ -32,6 +35,11 @@ def groups_of(user: Any) -> frozenset[str]:
         cached = frozenset(user.groups.values_list("name", flat=True))
         user._agent_portal_groups = cached
     return cached
+
+
+def is_signed_in(user: Any) -> bool:
+    """A person with an account that may be used (a deactivated account sees nothing)."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
 
 
 def is_operator(user: Any) -> bool:
@@ -77,7 +85,33 @@ def can_view(user: Any, agent: Agent) -> bool:
     """May see the agent at all: its published file, or its drafts when allowed."""
     if can_see_drafts(user, agent):
         return True
-    return bool(user and user.is_authenticated and agent.is_downloadable)
+    return is_signed_in(user) and agent.is_downloadable
+
+
+def approval_refusal(
+    user: Any, agent: Agent, submitter_id: int | None, revision_authors: Mapping[int, int | None]
+) -> str | None:
+    """Why this user may not approve the agent (besides needing the reviewer role), or None.
+
+    ``submitter_id`` is who submitted it for review; ``revision_authors`` maps the number of each
+    revision saved since the published one (every revision, if none was published) to its
+    author's id. Whoever submitted it or wrote any of those revisions would be approving their
+    own work, even if someone else resubmitted it unchanged.
+    """
+    if is_operator(user):
+        return None
+    if submitter_id is not None and submitter_id == user.pk:
+        return f"You submitted {agent.name}; someone else has to approve it."
+    written = [number for number, author in sorted(revision_authors.items()) if author == user.pk]
+    if written:
+        numbers = ", ".join(str(number) for number in written)
+        which = f"revision {numbers}" if len(written) == 1 else f"revisions {numbers}"
+        since = "since it was last published" if agent.published_revision_id else "so far"
+        return (
+            f"You wrote {which} of {agent.name} {since}; someone who did not write it has to "
+            "approve it."
+        )
+    return None
 
 
 def has_role(user: Any, role: str, agent: Agent) -> bool:
@@ -99,8 +133,6 @@ def drafts_filter(user: Any, field: str = "") -> Q | None:
         return None
     if AUTHORS not in groups_of(user):
         return Q(**{f"{field}pk__in": []})
-    from .models import Agent
-
     maintained = Agent.maintainers.through.objects.filter(user_id=user.pk).values("agent_id")
     return Q(**{f"{field}owner_id": user.pk}) | Q(**{f"{field}pk__in": maintained})
 
@@ -110,9 +142,20 @@ def view_filter(user: Any, field: str = "") -> Q | None:
     drafts = drafts_filter(user, field)
     if drafts is None:
         return None
-    if not (user and user.is_authenticated):
+    if not is_signed_in(user):
         return drafts
     downloadable = Q(**{f"{field}published_revision__isnull": False}) & ~Q(
         **{f"{field}status": "archived"}
     )
     return drafts | downloadable
+
+
+def visible_events(user: Any, events: QuerySet[Event]) -> QuerySet[Event]:
+    """The audit entries the user may see: everything about the agents whose drafts they may
+    see; of the other agents they may see, only the entries that published a revision (the rest
+    is about drafts)."""
+    drafts = drafts_filter(user, "agent__")
+    if drafts is None:
+        return events
+    viewable = view_filter(user, "agent__")
+    return events.filter(drafts | (Q(action__in=PUBLISHING_ACTIONS) & viewable))

@@ -9,6 +9,43 @@ EXAMPLE = SHARED / "examples" / "python-backend-expert.md"
 CORPUS = SHARED / "corpus" / "agents"
 
 
+POSTGRESQL_ONLY = "postgresql_only"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skip the tests marked ``postgresql_only`` unless the database is PostgreSQL.
+
+    They run threads on their own connections that wait for each other's row locks; SQLite's
+    in-memory test database shares one cache between connections, where a second writer fails
+    at once ("database table is locked") instead of waiting.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: run with DATABASE_URL=postgres://... to include it"
+    )
+    for item in items:
+        if item.get_closest_marker(POSTGRESQL_ONLY):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if POSTGRESQL_ONLY in getattr(report, "keywords", {})
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL-only tests skipped: run with "
+            "DATABASE_URL=postgres://... to include them.",
+            yellow=True,
+            bold=True,
+        )
+
+
 def shared_file(path: Path) -> Path:
     """A file from ../shared/, or a skip that says why the test cannot run without it."""
     if not path.exists():

@@ -3,6 +3,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from agents import workflow
 from agents.models import Agent, AgentTool, InstructionStep, Section
 
 
@@ -52,6 +53,12 @@ class AgentFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def published(agent, create, extracted, **kwargs):
         """``published=True``: record the file as revision 1 and publish it (as the operator)."""
-        agent.record_revision(None, note="created by a test")
+        workflow.record_revision(agent, None, note="created by a test")
         if extracted:
-            agent.transition("publish", None)
+            workflow.transition(agent, "publish", None)
+
+
+def approve(agent: Agent, user, comment: str = ""):
+    """Approve the agent's latest revision, as a reviewer who looked at that revision."""
+    latest = agent.revisions.order_by("-number").values_list("number", flat=True).first()
+    return workflow.transition(agent, "approve", user, comment=comment, revision_number=latest or 0)

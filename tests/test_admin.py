@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from agents import filebridge
 from agents.importing import import_file
 from agents.models import Agent, AgentTool, InstructionStep, Section
 
@@ -215,10 +216,14 @@ def test_add_an_agent_with_steps_and_tools(admin_client, admin_user):
     assert response.status_code == 302, response.context["errors"]
     agent = Agent.objects.get(name="code-reviewer")
     assert agent.owner == admin_user
-    assert agent.tool_names() == ["Read", "mcp__github__get_pr"]
+    assert filebridge.tool_names(agent) == ["Read", "mcp__github__get_pr"]
     revision = agent.revisions.get()
-    assert (revision.number, revision.author, revision.text) == (1, admin_user, agent.render())
-    assert agent.render() == (
+    assert (revision.number, revision.author, revision.text) == (
+        1,
+        admin_user,
+        filebridge.render(agent),
+    )
+    assert filebridge.render(agent) == (
         "---\n"
         "name: code-reviewer\n"
         "description: Reviews code. Use proactively after changes.\n"
@@ -249,7 +254,7 @@ def test_a_legacy_tool_is_saved_with_a_warning(admin_client):
 
     response = admin_client.post(ADD, data, follow=True)
 
-    assert Agent.objects.get(name="code-reviewer").tool_names() == ["MultiEdit"]
+    assert filebridge.tool_names(Agent.objects.get(name="code-reviewer")) == ["MultiEdit"]
     assert "'MultiEdit' is a legacy tool name; today it is 'Edit'" in [
         str(message) for message in response.context["messages"]
     ]
@@ -278,7 +283,7 @@ def test_change_reorders_deletes_and_adds_steps(admin_client):
     assert response.status_code == 302, response.context["errors"]
     steps = list(InstructionStep.objects.filter(agent=agent))
     assert [(s.position, s.title) for s in steps] == [(1, "Step 3"), (2, "New"), (3, "Step 1")]
-    body = Agent.objects.for_export().get(pk=agent.pk).body()
+    body = filebridge.body(Agent.objects.for_export().get(pk=agent.pk))
     assert body.endswith(
         "## Instructions\n\n"
         "1. **Step 3**: Do thing 3.\n\n"
@@ -297,8 +302,8 @@ def test_change_swaps_tools_and_sections(admin_client):
 
     assert response.status_code == 302, response.context["errors"]
     agent = Agent.objects.for_export().get(pk=agent.pk)
-    assert agent.tool_names() == ["Grep", "Read"]
-    assert agent.render().split("---\n", 2)[2] == (
+    assert filebridge.tool_names(agent) == ["Grep", "Read"]
+    assert filebridge.render(agent).split("---\n", 2)[2] == (
         "## Instructions\n\n\nYou review code.\n\n1. **Step 1**: Do thing 1.\n\n"
         "2. **Step 2**: Do thing 2.\n"
     )
@@ -306,12 +311,12 @@ def test_change_swaps_tools_and_sections(admin_client):
 
 def test_change_keeps_rows_untouched_when_nothing_moves(admin_client):
     agent = AgentFactory(name="code-reviewer", steps=2, tools=2)
-    before = agent.render()
+    before = filebridge.render(agent)
 
     response = admin_client.post(change_url(agent), change_post(agent))
 
     assert response.status_code == 302, response.context["errors"]
-    assert Agent.objects.for_export().get(pk=agent.pk).render() == before
+    assert filebridge.render(Agent.objects.for_export().get(pk=agent.pk)) == before
 
 
 def test_saving_an_imported_agent_unchanged_keeps_its_file_byte_for_byte(
@@ -324,7 +329,7 @@ def test_saving_an_imported_agent_unchanged_keeps_its_file_byte_for_byte(
     response = admin_client.post(change_url(agent), as_a_browser_submits(page))
 
     assert response.status_code == 302, response.context["errors"]
-    assert Agent.objects.for_export().get(pk=agent.pk).render().encode() == example_bytes
+    assert filebridge.render(Agent.objects.for_export().get(pk=agent.pk)).encode() == example_bytes
     assert agent.revisions.count() == 1  # the file did not change: no new revision
 
 
@@ -337,7 +342,7 @@ def test_text_typed_in_a_browser_is_saved_with_lf_line_endings(admin_client):
 
     assert response.status_code == 302, response.context["errors"]
     assert agent.steps.get().text == "Check:\n   - tests\n   - docs"
-    assert "\r" not in Agent.objects.for_export().get(pk=agent.pk).render()
+    assert "\r" not in filebridge.render(Agent.objects.for_export().get(pk=agent.pk))
 
 
 def test_change_edits_yaml_fields(admin_client):
@@ -347,7 +352,7 @@ def test_change_edits_yaml_fields(admin_client):
     response = admin_client.post(change_url(agent), data)
 
     assert response.status_code == 302, response.context["errors"]
-    text = Agent.objects.for_export().get(pk=agent.pk).render()
+    text = filebridge.render(Agent.objects.for_export().get(pk=agent.pk))
     assert "skills:\n  - pdf\n  - xlsx\n" in text
     assert "version: 2\n" in text
 
@@ -402,7 +407,7 @@ def test_change_page_links_to_the_download(admin_client):
 
     assert f'href="{url}">Download .md</a>' in content
     assert download.status_code == 200
-    assert download.content == agent.render().encode()
+    assert download.content == filebridge.render(agent).encode()
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -443,7 +448,7 @@ def test_invalid_agent_is_refused_with_the_message_of_validate(
 
 def test_invalid_change_saves_nothing(admin_client):
     agent = AgentFactory(name="code-reviewer", steps=2, tools=2)
-    before = agent.render()
+    before = filebridge.render(agent)
     rows = existing_rows(agent)
     rows["steps"][0]["position"] = 3
     rows["tools"].append({"position": 3, "name": "Telepathy"})
@@ -454,7 +459,7 @@ def test_invalid_change_saves_nothing(admin_client):
 
     assert response.status_code == 200
     assert "unknown tool &#x27;Telepathy&#x27;" in response.content.decode()
-    assert Agent.objects.for_export().get(pk=agent.pk).render() == before
+    assert filebridge.render(Agent.objects.for_export().get(pk=agent.pk)) == before
 
 
 def test_unknown_color_already_stored_is_shown_not_dropped(admin_client):

@@ -3,6 +3,8 @@ trail, who may open and change what, and saves from stale pages."""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 
 import pytest
@@ -12,9 +14,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from agents import workflow
 from agents.models import Agent, Event, Revision
 
-from .factories import AgentFactory
+from .factories import AgentFactory, approve
 from .test_admin import change_post, change_url
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +46,14 @@ def edit(agent: Agent, user, description: str, note: str = "") -> Revision:
     """Change the agent's description and save it as a new revision, as ``user``."""
     agent.description = description
     agent.save()
-    return agent.record_revision(user, note=note)
+    return workflow.record_revision(agent, user, note=note)
 
 
 def submitted(owner, name: str = "code-reviewer", by=None, note: str = "Sharper description"):
     """A published agent with a new revision submitted for review (by ``by``, or its owner)."""
     agent = AgentFactory(name=name, owner=owner, steps=2, tools=2, published=True)
     edit(agent, by or owner, "Reviews code <carefully> & kindly. Use proactively.", note)
-    agent.transition("submit", by or owner, comment=note)
+    workflow.transition(agent, "submit", by or owner, comment=note)
     return agent
 
 
@@ -68,7 +71,7 @@ def status_of(agent: Agent) -> str:
 def test_queue_lists_submissions_with_submitter_time_and_diff(author, reviewer):
     agent = submitted(author, note="Sharper description")
     new = AgentFactory(name="brand-new", owner=author)
-    new.transition("submit", author)
+    workflow.transition(new, "submit", author)
     AgentFactory(name="still-a-draft", owner=author)
 
     response = client_for(reviewer).get(QUEUE)
@@ -132,10 +135,14 @@ def test_review_page_shows_the_diff_unified_and_side_by_side_escaped(author, rev
 
 def test_approving_from_the_queue_publishes_the_submitted_file(author, reviewer):
     agent = submitted(author)
-    submitted_text = agent.latest_revision().text
+    submitted_text = agent.latest_revision.text
+    page = client_for(reviewer)
+    shown = page.get(review_url(agent)).content.decode()
+    assert '<input type="hidden" name="revision" value="2">' in shown
+    assert "Approve and publish revision 2</button>" in shown
 
-    response = client_for(reviewer).post(
-        review_url(agent), {"decision": "approve", "comment": "Nice."}, follow=True
+    response = page.post(
+        review_url(agent), {"decision": "approve", "revision": "2", "comment": "Nice."}, follow=True
     )
 
     assert "code-reviewer is approved: everyone now downloads revision 2." in texts(response)
@@ -180,12 +187,16 @@ def test_request_changes_with_a_comment_sends_the_agent_back(author, reviewer, m
 
 def test_a_reviewer_cannot_approve_their_own_submission(admin_client, admin_user, author):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", admin_user)  # a superuser may edit and submit anything
+    workflow.transition(agent, "submit", admin_user)  # a superuser may edit and submit anything
 
     page = admin_client.get(review_url(agent)).content.decode()
-    response = admin_client.post(review_url(agent), {"decision": "approve"})
+    response = admin_client.post(review_url(agent), {"decision": "approve", "revision": "1"})
 
-    assert "You submitted it: someone else has to approve it." in page
+    assert (
+        '<span class="help" id="approve-refusal">You submitted code-reviewer; someone else has '
+        "to approve it.</span>" in page
+    )
+    assert 'value="approve" disabled' in page
     assert response.status_code == 200
     assert (
         "You submitted code-reviewer; someone else has to approve it." in response.content.decode()
@@ -197,9 +208,9 @@ def test_a_decision_on_an_agent_no_longer_in_review_says_so(author, reviewer, ot
     agent = submitted(author)
     page = client_for(reviewer)
     page.get(review_url(agent))
-    agent.transition("approve", other_reviewer)
+    approve(agent, other_reviewer)
 
-    response = page.post(review_url(agent), {"decision": "approve"}, follow=True)
+    response = page.post(review_url(agent), {"decision": "approve", "revision": "2"}, follow=True)
 
     assert "code-reviewer is approved, not in review." in texts(response)
     assert agent.events.filter(action="approve").count() == 1
@@ -208,34 +219,94 @@ def test_a_decision_on_an_agent_no_longer_in_review_says_so(author, reviewer, ot
 # --- many at once -----------------------------------------------------------------------------
 
 
-def test_bulk_approve_reports_each_agent_and_changes_only_the_allowed_one(
+def hidden_inputs(page: str) -> dict[str, list[str]]:
+    """The hidden fields of a page's forms, as the browser would post them back."""
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page):
+        fields.setdefault(name, []).append(html.unescape(value))
+    return fields
+
+
+def test_bulk_approve_shows_each_revision_then_approves_exactly_those(
     admin_client, admin_user, author, other_reviewer
 ):
     fine = submitted(author, name="fine")
     own = submitted(author, name="own", by=admin_user)
     taken = submitted(author, name="taken")
-    taken.transition("approve", other_reviewer)  # after the queue was shown, before the action
+    changed = submitted(author, name="changed")
+    ticked = [fine.pk, own.pk, taken.pk, changed.pk]
 
-    response = admin_client.post(
-        QUEUE,
-        {
-            "action": "approve_selected",
-            "index": "0",
-            ACTION_CHECKBOX_NAME: [fine.pk, own.pk, taken.pk],
-        },
-        follow=True,
+    asked = admin_client.post(
+        QUEUE, {"action": "approve_selected", "index": "0", ACTION_CHECKBOX_NAME: ticked}
     )
 
-    assert texts(response) == [
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    rows = re.findall(
+        r"<tr>\s*<td><a [^>]*>([^<]+)</a>.*?</td>\s*<td>(\d+)</td>\s*<td>(\w+)</td>\s*"
+        r"<td><details class=\"agent-diff\"><summary>([^<]+)</summary>",
+        page,
+        re.DOTALL,
+    )
+    assert rows == [
+        ("changed", "2", "author", "2 lines changed"),
+        ("fine", "2", "author", "2 lines changed"),
+        ("own", "2", "admin", "2 lines changed"),
+        ("taken", "2", "author", "2 lines changed"),
+    ]
+    confirm = hidden_inputs(page)
+    assert confirm["action"] == ["approve_selected"]
+    assert sorted(int(pk) for pk in confirm[ACTION_CHECKBOX_NAME]) == sorted(ticked)
+    assert {confirm[f"revision-{agent.pk}"][0] for agent in (fine, own, taken, changed)} == {"2"}
+    assert status_of(fine) == Agent.Status.IN_REVIEW  # nothing is approved before confirming
+
+    # While the reviewer reads the page: someone else approves one, the author resubmits one.
+    approve(taken, other_reviewer)
+    workflow.transition(changed, "withdraw", author)
+    edit(changed, author, "Something else entirely.")
+    workflow.transition(changed, "submit", author)
+    done = admin_client.post(QUEUE, {**confirm, "apply": "Approve and publish"}, follow=True)
+
+    [stale, *others] = texts(done)
+    assert stale.startswith(
+        "changed changed after you opened it: you reviewed revision 2, but revision 3, saved by "
+        "author at "
+    )
+    assert stale.endswith("Nothing was approved: review revision 3 first.")
+    assert others == [
         "fine is approved: everyone now downloads revision 2.",
         "You submitted own; someone else has to approve it.",
         "taken is approved now, so it cannot be approved (someone else acted on it first).",
     ]
     assert status_of(fine) == Agent.Status.APPROVED
     assert status_of(own) == Agent.Status.IN_REVIEW
+    assert status_of(changed) == Agent.Status.IN_REVIEW
+    assert Agent.objects.get(pk=changed.pk).published_revision.number == 1
     assert list(taken.events.filter(action="approve").values_list("actor", flat=True)) == [
         other_reviewer.pk
     ]
+    # The messages name the agents as written, on the page the reviewer lands on.
+    assert '<li class="success">fine is approved' in done.content.decode()
+
+
+def test_a_bulk_approval_without_its_revision_numbers_approves_nothing(author, reviewer):
+    agent = submitted(author)
+
+    response = client_for(reviewer).post(
+        QUEUE,
+        {
+            "action": "approve_selected",
+            "apply": "Approve and publish",
+            ACTION_CHECKBOX_NAME: [agent.pk],
+        },
+        follow=True,
+    )
+
+    assert texts(response) == [
+        "code-reviewer was not approved: the confirmation did not say which revision. Select it "
+        "again."
+    ]
+    assert status_of(agent) == Agent.Status.IN_REVIEW
 
 
 def test_bulk_request_changes_asks_for_a_comment_first(author, reviewer):
@@ -307,7 +378,7 @@ def test_author_submits_and_withdraws_from_the_agent_page(author):
 
 def test_the_agent_page_refuses_steps_it_does_not_offer(author, other_author):
     agent = AgentFactory(name="code-reviewer", owner=author)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     approve = client_for(author).post(workflow_url(agent), {"action": "approve"}, follow=True)
     stranger = client_for(other_author).post(workflow_url(agent), {"action": "withdraw"})
@@ -405,7 +476,7 @@ def test_audit_trail_cannot_be_added_changed_or_deleted(admin_client, author):
 def test_audit_trail_filters_by_agent_action_status_and_actor(admin_client, author, reviewer):
     agent = submitted(author)
     other = submitted(author, name="other")
-    agent.transition("approve", reviewer)
+    approve(agent, reviewer)
 
     def listed(**params):
         response = admin_client.get(EVENTS, params)
@@ -590,7 +661,7 @@ def test_a_save_from_a_stale_page_fails_and_shows_what_changed(author, other_aut
 
 def test_editing_an_agent_in_review_is_refused(author):
     agent = AgentFactory(name="code-reviewer", owner=author, steps=1)
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
 
     response = client_for(author).post(change_url(agent), change_post(agent, description="Sneaky."))
 
@@ -603,16 +674,10 @@ def test_editing_an_agent_in_review_is_refused(author):
     assert agent.revisions.count() == 1
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("migrated_data")  # an earlier transactional test emptied the roles
 def test_two_stale_saves_at_the_same_moment_land_once(author, other_author):
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        # Threads share SQLite's in-memory test database through its shared cache, where a
-        # second writer fails at once ("database table is locked") instead of waiting.
-        pytest.skip(
-            "two connections writing at once need PostgreSQL (or SQLite in a file): run with "
-            "DATABASE_URL=postgres://..."
-        )
     agent = AgentFactory(name="shared", owner=author, steps=1)
     agent.maintainers.add(other_author)
     posts = [

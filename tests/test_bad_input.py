@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents import filebridge
 from agents.models import Agent, AgentTool, InstructionStep, Section
 
 from .test_import_commands import REVIEWER, run, write
@@ -53,13 +54,13 @@ def test_a_5_mb_file_is_refused_before_it_is_read(tmp_path):
 def test_a_bad_update_leaves_the_existing_agent_as_it_was(tmp_path):
     path = write(tmp_path, "code-reviewer.md", REVIEWER)
     run("import_agents", str(path))
-    before = Agent.objects.for_export().get().render()
+    before = filebridge.render(Agent.objects.for_export().get())
 
     write(tmp_path, "code-reviewer.md", REVIEWER.replace("model: sonnet", "model: [sonnet"))
     status, _ = run("import_agents", "--update", str(path))
 
     assert status == 1
-    assert Agent.objects.for_export().get().render() == before
+    assert filebridge.render(Agent.objects.for_export().get()) == before
 
 
 def test_binary_content_is_refused(tmp_path):

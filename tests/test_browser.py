@@ -11,6 +11,7 @@ import shutil
 import pytest
 from django.urls import reverse
 
+from agents import filebridge
 from agents.importing import import_file
 from agents.models import Agent
 
@@ -90,7 +91,7 @@ def test_an_admin_edits_an_agent_moves_a_step_and_downloads_the_file(
     with page.expect_download() as download_info:
         page.click("text=Download .md")
     downloaded = open(download_info.value.path(), encoding="utf-8").read()  # noqa: SIM115
-    assert downloaded == Agent.objects.for_export().get(pk=agent.pk).render()
+    assert downloaded == filebridge.render(Agent.objects.for_export().get(pk=agent.pk))
     assert download_info.value.suggested_filename == "python-backend-expert.md"
 
 

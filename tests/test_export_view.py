@@ -3,10 +3,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from agents import filebridge, workflow
 from agents.importing import import_file
 from agents.models import Agent
 
 from .factories import AgentFactory
+from .helpers import assert_same_query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -61,18 +63,28 @@ def test_download_file_name_is_safe_for_an_imported_name_with_a_slash(client, au
     assert response["Content-Disposition"] == 'attachment; filename="Python-DevOps-CI-CD-Expert.md"'
 
 
-@pytest.mark.parametrize("steps", [1, 40])
-def test_download_query_count_does_not_grow_with_steps_and_tools(
-    client, author, steps, django_assert_num_queries
-):
-    agent = AgentFactory(name="many-steps", steps=steps, tools=min(steps, 8), published=True)
+def test_download_query_count_does_not_grow(client, author, other_author):
+    agent = AgentFactory(name="download-me", steps=3, tools=3, published=True)
     client.force_login(author)
     url = reverse("agents:download", kwargs={"name": agent.name})
-    # session, user, agent (+published revision), maintainers
-    with django_assert_num_queries(4):
-        response = client.get(url)
-    assert response.content.decode().count("**Step ") == steps
-    assert f"{steps}. **Step {steps}**" in response.content.decode()
+
+    def grow() -> None:
+        # What the download could be tempted to load: more revisions and maintainers of this
+        # agent, more published agents.
+        for n in range(10):
+            agent.description = f"Edition {n}. Use proactively."
+            agent.save()
+            workflow.record_revision(agent, None)
+        workflow.transition(agent, "publish", None)
+        agent.maintainers.add(author, other_author)
+        AgentFactory.create_batch(10, steps=3, tools=3, published=True)
+
+    # session, user, the agent with its published revision
+    count = assert_same_query_count(lambda: client.get(url), grow)
+    assert count <= 3
+    response = client.get(url)
+    assert response.content.decode().startswith("---\nname: download-me\n")
+    assert "Edition 9." in response.content.decode()
 
 
 @pytest.mark.parametrize("steps", [1, 40])
@@ -91,6 +103,6 @@ def test_agent_render_numbers_steps_in_position_order():
     agent = AgentFactory(name="ordered", steps=3)
     agent.steps.filter(position=1).update(position=10)
 
-    text = Agent.objects.get(pk=agent.pk).render()
+    text = filebridge.render(Agent.objects.get(pk=agent.pk))
 
     assert "1. **Step 2**: Do thing 2.\n\n2. **Step 3**: Do thing 3.\n\n3. **Step 1**" in text

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from django.db import transaction
 
-from agents import agentfile
+from agents import agentfile, filebridge
 from agents.importing import import_file
 from agents.models import Agent, Tool
 
@@ -111,13 +111,13 @@ def trips(django_db_setup, django_db_blocker) -> list[Trip]:
                     trip.error = result.line()
                 else:
                     agent = Agent.objects.for_export().get(name=result.name)
-                    trip.exported = agent.render().encode()
+                    trip.exported = filebridge.render(agent).encode()
                 transaction.set_rollback(True)
             if trip.exported:
                 with transaction.atomic():
                     import_file(path.name, trip.exported, registry=registry)
                     agent = Agent.objects.for_export().get(name=result.name)
-                    trip.again = agent.render().encode()
+                    trip.again = filebridge.render(agent).encode()
                     transaction.set_rollback(True)
             results.append(trip)
         transaction.set_rollback(True)

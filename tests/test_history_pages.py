@@ -10,9 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from agents import workflow
 from agents.models import Agent, Event
 
-from .factories import AgentFactory
+from .factories import AgentFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def shown_after(client, response) -> list[str]:
 def edit(agent: Agent, user, description: str, note: str = "") -> None:
     agent.description = description
     agent.save()
-    agent.record_revision(user, note=note or f"Now: {description}")
+    workflow.record_revision(agent, user, note=note or f"Now: {description}")
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def published_with_draft(author, reviewer):
     """code-reviewer: revision 1 published, revision 2 a draft in review."""
     agent = AgentFactory(name="code-reviewer", owner=author, steps=2, published=True)
     edit(agent, author, "A secret new description.", note="Secret draft note")
-    agent.transition("submit", author, comment="Please look at the new description")
+    workflow.transition(agent, "submit", author, comment="Please look at the new description")
     return Agent.objects.get(pk=agent.pk)
 
 
@@ -92,7 +93,7 @@ def test_a_reader_cannot_fetch_or_compare_a_draft_revision(client, reader, publi
 def test_a_reader_may_compare_two_revisions_that_were_both_published(
     client, reader, reviewer, published_with_draft
 ):
-    published_with_draft.transition("approve", reviewer)
+    approve(published_with_draft, reviewer)
     client.force_login(reader)
 
     response = client.get(url("compare", published_with_draft), {"from": 1, "to": 2})
@@ -163,7 +164,7 @@ def test_restore_buttons_are_for_editors_of_an_editable_agent(
     assert restore_first not in page
     assert "withdraw it from review before changing it" in page
 
-    published_with_draft.transition("withdraw", author)
+    workflow.transition(published_with_draft, "withdraw", author)
     assert restore_first in client.get(url("history", published_with_draft)).content.decode()
 
 
@@ -257,7 +258,7 @@ def test_restoring_an_old_revision_adds_a_new_draft_revision_with_its_text(
     client, author, reviewer, published_with_draft
 ):
     agent = published_with_draft
-    agent.transition("approve", reviewer)
+    approve(agent, reviewer)
     client.force_login(author)
 
     response = client.post(url("restore", agent, number=1))
@@ -301,7 +302,7 @@ def test_restore_is_for_editors_only(client, reviewer, reader, published_with_dr
 
 
 def test_restore_of_the_current_revision_changes_nothing(client, author, published_with_draft):
-    published_with_draft.transition("withdraw", author)
+    workflow.transition(published_with_draft, "withdraw", author)
     client.force_login(author)
 
     response = client.post(url("restore", published_with_draft, number=2))
@@ -351,8 +352,13 @@ def test_approving_says_which_revision_everyone_now_downloads(
     client, reviewer, published_with_draft
 ):
     client.force_login(reviewer)
+    page = client.get(url("history", published_with_draft)).content.decode()
+    assert '<input type="hidden" name="revision" value="2">' in page
+    assert "Approve and publish revision 2</button>" in page
 
-    response = client.post(url("transition", published_with_draft, action="approve"))
+    response = client.post(
+        url("transition", published_with_draft, action="approve"), {"revision": 2}
+    )
 
     assert shown_after(client, response) == [
         "code-reviewer was approved. Everyone now downloads revision 2."
@@ -383,7 +389,9 @@ def test_an_action_the_user_may_not_take_is_refused_with_a_message(
     for user in [reader, author]:
         client.force_login(user)
 
-        response = client.post(url("transition", published_with_draft, action="approve"))
+        response = client.post(
+            url("transition", published_with_draft, action="approve"), {"revision": 2}
+        )
 
         assert response.status_code == 302
         [message] = shown_after(client, response)
@@ -448,7 +456,7 @@ def test_a_reviewer_sees_all_activity(client, reviewer, other_author, published_
 def test_activity_hides_an_archived_agent_from_people_without_draft_access(
     client, admin_user, reader, published_with_draft
 ):
-    published_with_draft.transition("archive", admin_user)
+    workflow.transition(published_with_draft, "archive", admin_user)
     client.force_login(reader)
 
     assert activity(client) == []
@@ -458,7 +466,7 @@ def test_activity_filters_by_agent_actor_action_and_dates(
     client, admin_user, author, reviewer, published_with_draft
 ):
     other = AgentFactory(name="test-writer", owner=author)
-    other.transition("submit", author, comment="Ready")
+    workflow.transition(other, "submit", author, comment="Ready")
     old = published_with_draft.events.get(action="create")
     Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=10))
     client.force_login(admin_user)
@@ -496,8 +504,8 @@ def test_an_invalid_activity_filter_is_shown_and_not_applied(
 def test_activity_is_paginated_by_fifty(client, admin_user, author):
     agent = AgentFactory(name="busy", owner=author)
     for _ in range(30):
-        agent.transition("submit", author)
-        agent.transition("withdraw", author)
+        workflow.transition(agent, "submit", author)
+        workflow.transition(agent, "withdraw", author)
     client.force_login(admin_user)
 
     first = client.get(reverse("agents:activity"), {"agent": "busy"})
@@ -519,11 +527,12 @@ def test_history_query_count_does_not_grow_with_revisions(
     agent = AgentFactory(name="many-revisions", owner=author, steps=3, tools=2, published=True)
     for n in range(2, revisions + 1):
         edit(agent, author, f"Edition {n}.")
-    agent.transition("submit", author)
+    workflow.transition(agent, "submit", author)
     client.force_login(reviewer)
     # session, user, agent, its maintainers, the reviewer's groups, revisions (+author, was
-    # published), who submitted (may the reviewer approve?), events (+actor, revision number)
-    with django_assert_num_queries(8):
+    # published), who submitted and who wrote the revisions since the published one (may the
+    # reviewer approve?), events (+actor, revision number)
+    with django_assert_num_queries(9):
         response = client.get(url("history", agent))
     assert len(response.context["revisions"]) == revisions
     assert len(response.context["events"]) == revisions + 2
@@ -535,7 +544,7 @@ def test_activity_query_count_does_not_grow_with_events(
 ):
     agent = AgentFactory(owner=author, published=True)
     for n in range(events - 2):
-        agent.transition("archive" if n % 2 == 0 else "restore", None)
+        workflow.transition(agent, "archive" if n % 2 == 0 else "restore", None)
     client.force_login(author)
     # session, user, the author's groups, count, the page of events (+agent, actor, revision
     # number)

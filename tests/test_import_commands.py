@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from agents import filebridge, workflow
 from agents.models import Agent
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_example_instructions_become_seven_steps(tmp_path, example_bytes):
     assert [step.position for step in steps] == [1, 2, 3, 4, 5, 6, 7]
     assert steps[0].title == "Assess the Request"
     assert steps[1].text.startswith("Determine which backend technologies are relevant:\n   - Web")
-    assert agent.tool_names() == [
+    assert filebridge.tool_names(agent) == [
         "Read", "Write", "Edit", "MultiEdit", "Bash", "Grep", "Glob", "NotebookRead", "NotebookEdit"
     ]  # fmt: skip
 
@@ -69,7 +70,7 @@ def test_editing_a_step_changes_only_that_step_in_the_export(tmp_path, example_b
     agent = Agent.objects.get(name="python-backend-expert")
     agent.steps.filter(position=1).update(title="Understand the Request")
 
-    exported = Agent.objects.for_export().get(pk=agent.pk).render()
+    exported = filebridge.render(Agent.objects.for_export().get(pk=agent.pk))
 
     assert exported == example_bytes.decode().replace(
         "1. **Assess the Request**", "1. **Understand the Request**"
@@ -101,11 +102,11 @@ def test_reimport_is_unchanged_then_conflict_then_updated_with_update(tmp_path):
     status, output = run("import_agents", str(path))
     assert status == 0
     assert output.startswith("conflict:")
-    assert "You are" in Agent.objects.for_export().get().render()
+    assert "You are" in filebridge.render(Agent.objects.for_export().get())
 
     status, output = run("import_agents", "--update", str(path))
     assert output.startswith("updated:")
-    assert "You were" in Agent.objects.for_export().get().render()
+    assert "You were" in filebridge.render(Agent.objects.for_export().get())
 
 
 def test_dry_run_saves_nothing_and_shows_a_diff_for_an_update(tmp_path):
@@ -157,7 +158,7 @@ def test_unknown_tools_are_kept_with_a_warning(tmp_path):
 
     assert status == 0
     assert f"warning: {path}:4: unknown tool 'Search' in tools" in output
-    assert Agent.objects.get().tool_names() == ["Read", "Search", "mcp__gh__pr"]
+    assert filebridge.tool_names(Agent.objects.get()) == ["Read", "Search", "mcp__gh__pr"]
 
 
 def test_export_all_writes_every_agent(tmp_path):
@@ -173,7 +174,7 @@ def test_export_all_writes_every_agent(tmp_path):
 
 
 def test_export_refuses_unknown_names_and_needs_names_or_all(tmp_path):
-    with pytest.raises(CommandError, match="no agent named: ghost"):
+    with pytest.raises(CommandError, match="nothing published under the name: ghost"):
         call_command("export_agents", "--out", str(tmp_path), "ghost", stdout=StringIO())
     with pytest.raises(CommandError, match="give agent names, or --all"):
         call_command("export_agents", "--out", str(tmp_path), stdout=StringIO())
@@ -187,3 +188,18 @@ def test_export_refuses_two_agents_that_would_share_a_file(tmp_path):
     with pytest.raises(CommandError, match="Team-Reviewer, Team/Reviewer -> .*Team-Reviewer.md"):
         call_command("export_agents", "--out", str(tmp_path / "out"), "--all", stdout=StringIO())
     assert not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_reports_the_refusal_the_real_run_would_meet(tmp_path):
+    path = write(tmp_path, "code-reviewer.md", REVIEWER)
+    run("import_agents", str(path))
+    workflow.transition(Agent.objects.get(), "submit", None)
+    write(tmp_path, "code-reviewer.md", REVIEWER.replace("model: sonnet", "model: opus"))
+
+    dry_status, dry_output = run("import_agents", "--update", "--dry-run", str(path))
+    status, output = run("import_agents", "--update", str(path))
+
+    assert (dry_status, status) == (1, 1)
+    assert dry_output.splitlines()[0] == output.splitlines()[0]
+    assert output.startswith(f"error: {path}:1: code-reviewer is in review: withdraw it")
+    assert Agent.objects.get().model == "sonnet"

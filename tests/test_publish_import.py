@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from agents import workflow
 from agents.models import Agent
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_import_with_publish_publishes_each_revision_as_the_operator(client, tmp
     for name in ["code-reviewer", "test-writer"]:
         agent = Agent.objects.get(name=name)
         assert agent.status == "approved"
-        assert agent.published_revision == agent.latest_revision()
+        assert agent.published_revision == agent.latest_revision
         publish = agent.events.get(action="publish")
         assert (publish.actor, publish.from_status, publish.to_status) == (
             None,
@@ -131,7 +132,7 @@ def test_export_of_a_name_writes_the_published_file_and_all_writes_the_drafts(tm
     agent = Agent.objects.get(name="code-reviewer")
     agent.description = "A newer draft."
     agent.save()
-    draft = agent.record_revision(author, note="Newer draft")
+    draft = workflow.record_revision(agent, author, note="Newer draft")
     assert draft.text != published
 
     run("export_agents", "code-reviewer", "--out", str(tmp_path / "published"))
@@ -144,6 +145,6 @@ def test_export_of_a_name_writes_the_published_file_and_all_writes_the_drafts(tm
 def test_export_of_a_name_refuses_an_agent_that_was_never_published(tmp_path):
     run("import_agents", str(write(tmp_path / "in", "code-reviewer", agent_file("code-reviewer"))))
 
-    with pytest.raises(CommandError, match="not published"):
+    with pytest.raises(CommandError, match="nothing published under the name: code-reviewer"):
         run("export_agents", "code-reviewer", "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out" / "code-reviewer.md").exists()

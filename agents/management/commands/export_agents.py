@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents import agentfile
+from agents import agentfile, filebridge
 from agents.models import Agent
 
 
@@ -25,19 +25,23 @@ class Command(BaseCommand):
         if options["all"] == bool(names):
             raise CommandError("give agent names, or --all (not both)")
         if names:
-            agents = Agent.objects.for_download().filter(name__in=names)
-            missing = sorted(set(names) - {agent.name for agent in agents})
+            # By the name in the published file: a rename counts once it is approved.
+            agents = Agent.objects.for_download().filter(published_revision__name__in=names)
+            published = {agent.published_revision.name: agent for agent in agents}
+            missing = sorted(set(names) - set(published))
             if missing:
-                raise CommandError(f"no agent named: {', '.join(missing)}")
-            unpublished = sorted(agent.name for agent in agents if not agent.is_downloadable)
-            if unpublished:
                 raise CommandError(
-                    f"not published (or archived): {', '.join(unpublished)}; "
+                    f"nothing published under the name: {', '.join(missing)}; "
                     "--all exports drafts too"
                 )
-            files = [(agent.name, agent.published_revision.text) for agent in agents]
+            archived = sorted(
+                name for name, agent in published.items() if not agent.is_downloadable
+            )
+            if archived:
+                raise CommandError(f"archived: {', '.join(archived)}; --all exports drafts too")
+            files = [(name, agent.published_revision.text) for name, agent in published.items()]
         else:
-            files = [(agent.name, agent.render()) for agent in Agent.objects.for_export()]
+            files = [(agent.name, filebridge.render(agent)) for agent in Agent.objects.for_export()]
         out = Path(options["out"])
         by_path: dict[Path, list[str]] = {}
         for name, _ in files:

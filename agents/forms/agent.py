@@ -1,32 +1,21 @@
-"""Forms for editing an agent: its frontmatter, and its ordered rows (tools, sections, steps).
-
-Every check of what an agent's file would say goes through ``agentfile.validate`` (strict, since
-these are values people type). The agent form checks every key but ``tools``; the tool rows live
-in an inline formset, so the tool formset checks ``tools`` with the frontmatter the agent is about
-to have. Each error is shown once, next to what has to change.
-"""
+"""The form of an agent's frontmatter, checked as the file it would write (``agentfile.validate``,
+strict: these are values people type), with the edit lock of ``agents.workflow``."""
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import F
-from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import construct_instance
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from . import agentfile
-from .models import FIELD_FOR_KEY, Agent, AgentTool, StaleEdit, Tool, WorkflowError
-
-# The <datalist> the tool picker's inputs share; the inline's template renders it once.
-TOOL_OPTIONS_ID = "agent-tool-options"
+from .. import agentfile, filebridge, workflow
+from ..filebridge import FIELD_FOR_KEY
+from ..models import Agent, Tool
+from ..workflow import StaleEdit, WorkflowError
 
 # Frontmatter key -> the form field that edits it.
 FORM_FIELD_FOR_KEY = {key: field for key, (field, _) in FIELD_FOR_KEY.items()} | {
@@ -154,6 +143,13 @@ class AgentAdminForm(forms.ModelForm):
             choices.append((current, f"{current} (not allowed: pick another)"))
         return choices
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name") or ""
+        clash = self.instance.published_name_clash(name) if name else ""
+        if clash:
+            raise ValidationError(clash)
+        return name
+
     def clean_extra_frontmatter(self) -> Any:
         value = self.cleaned_data.get("extra_frontmatter")
         if value is not None and not isinstance(value, dict):
@@ -169,7 +165,7 @@ class AgentAdminForm(forms.ModelForm):
             self, copy.copy(self.instance), self._meta.fields, self._meta.exclude
         )
         errors, warnings = agentfile.validate(
-            agent.frontmatter(tools=[]), Tool.registry(), strict=True
+            filebridge.frontmatter(agent, tools=[]), Tool.registry(), strict=True
         )
         self.file_warnings = [w.message for w in warnings]
         for error in errors:
@@ -189,11 +185,8 @@ class AgentAdminForm(forms.ModelForm):
         if base_revision is None:
             raise ValidationError("Reload the page: it did not say which revision you edited.")
         try:
-            agent.check_editable()
-            agent.lock_for_edit(base_revision)
-            # Read again under the lock: someone may have submitted it since the page loaded.
-            agent.refresh_from_db(fields=["status"])
-            agent.check_editable()
+            workflow.check_editable(agent)  # as loaded: says so before waiting for the lock
+            workflow.lock_for_edit(agent, base_revision)  # checks it again once the row is held
         except StaleEdit as conflict:
             # Shown once: saving this form again replaces their version with this one.
             self.data = self.data.copy()
@@ -216,163 +209,3 @@ class AgentAdminForm(forms.ModelForm):
         if key in extras and (field is None or agentfile.is_empty(getattr(agent, field))):
             return "extra_frontmatter" if "extra_frontmatter" in self.fields else None
         return field if field in self.fields else None
-
-
-class PositionedForm(forms.ModelForm):
-    """A row kept in order by its ``position``.
-
-    ``position`` is a form field only (the model field is excluded): the number typed is where
-    the row should go, not the value stored. The formset saves the rows renumbered 1..n, so the
-    unique (agent, position) constraint is neither checked against the numbers typed nor hit
-    while rows move.
-    """
-
-    position = forms.FloatField(
-        required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "class": "position-input"}),
-        help_text="Rows are saved in this order and numbered 1, 2, 3...; 1.5 goes between 1 "
-        "and 2, a blank goes last.",
-    )
-
-    class Meta:
-        # Leaves the model field out of construction and model validation; the admin's own
-        # ``fields`` list still shows the form field of that name.
-        exclude = ["position"]  # noqa: DJ006
-        field_classes = {"markdown": FileTextField, "title": FileTextField, "text": FileTextField}
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.initial.setdefault("position", self.instance.position)
-
-
-class PositionedInlineFormSet(forms.BaseInlineFormSet):
-    """Rows of an agent (tools, sections, steps) that can be added, removed and moved."""
-
-    file_warnings: Sequence[str] = ()
-
-    def kept_forms(self) -> list[forms.ModelForm]:
-        """The valid rows to save, in the order asked for (ties keep the order on the page)."""
-        kept = [
-            (index, form)
-            for index, form in enumerate(self.forms)
-            if not form.errors
-            and not form.cleaned_data.get(DELETION_FIELD_NAME)
-            and (form.instance.pk is not None or form.has_changed())
-        ]
-
-        def wanted(item: tuple[int, forms.ModelForm]) -> tuple[float, int]:
-            index, form = item
-            position = form.cleaned_data.get("position")
-            return (math.inf if position is None else position, index)
-
-        return [form for _, form in sorted(kept, key=wanted)]
-
-    def validate_unique(self) -> None:
-        # The one unique constraint of these rows is (agent, position), and save() renumbers.
-        pass
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> list[models.Model]:
-        """Delete the removed rows, then write the kept ones numbered 1..n.
-
-        Rows that move are first parked past every number in use, in one UPDATE, so no moment
-        of the save holds two rows at one position.
-        """
-        if not commit:
-            raise ValueError("rows are renumbered as they are saved: call save(commit=True)")
-        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
-        for form in self.initial_forms:
-            if form.cleaned_data.get(DELETION_FIELD_NAME) and form.instance.pk is not None:
-                self.delete_existing(form.instance)
-                self.deleted_objects.append(form.instance)
-        kept = self.kept_forms()
-        moving = {
-            form.instance.pk
-            for position, form in enumerate(kept, 1)
-            if form.instance.pk is not None and form.instance.position != position
-        }
-        if moving:
-            in_use = max((row.position for row in self.get_queryset()), default=0)
-            self.model._default_manager.filter(pk__in=moving).update(
-                position=F("position") + max(in_use, len(kept))
-            )
-        saved = []
-        for position, form in enumerate(kept, 1):
-            form.instance.position = position
-            if form.instance.pk is None:
-                self.new_objects.append(self.save_new(form))
-                saved.append(form.instance)
-            elif form.has_changed() or form.instance.pk in moving:
-                changed = form.changed_data or ["position"]
-                self.changed_objects.append((self.save_existing(form, form.instance), changed))
-                saved.append(form.instance)
-        return saved
-
-
-class AgentToolForm(PositionedForm):
-    class Meta(PositionedForm.Meta):
-        widgets = {
-            "name": forms.TextInput(
-                attrs={"list": TOOL_OPTIONS_ID, "autocomplete": "off", "size": 40}
-            ),
-        }
-
-
-class AgentToolFormSet(PositionedInlineFormSet):
-    """The agent's ``tools`` line: checked by validate() with the frontmatter about to be saved."""
-
-    tool_options_id = TOOL_OPTIONS_ID
-
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
-        names = [form.cleaned_data["name"] for form in self.kept_forms()]
-        # self.instance holds the agent form's values by now (the admin validates it first).
-        errors, warnings = agentfile.validate(
-            self.instance.frontmatter(tools=names), Tool.registry(), strict=True
-        )
-        self.file_warnings = [w.message for w in warnings if w.field == "tools"]
-        tool_errors = [error.message for error in errors if error.field == "tools"]
-        if tool_errors:
-            raise ValidationError(tool_errors)
-
-    @cached_property
-    def tool_options(self) -> list[tuple[str, str]]:
-        """What the tool picker suggests: current tools, legacy names, then MCP tools in use."""
-        registry = Tool.registry()
-        current = [(name, "") for name, replaced_by in registry.items() if not replaced_by]
-        legacy = [
-            (name, f"legacy: use {replaced_by}")
-            for name, replaced_by in registry.items()
-            if replaced_by
-        ]
-        mcp = (
-            AgentTool.objects.filter(name__startswith="mcp__")
-            .order_by("name")
-            .values_list("name", flat=True)
-            .distinct()
-        )
-        return current + legacy + [(name, "MCP tool") for name in mcp]
-
-
-class ReviewCommentForm(forms.Form):
-    """What a reviewer writes to an author when sending agents back (or, optionally, approving)."""
-
-    comment = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
-        help_text="Sent to the author. Required to request changes.",
-    )
-
-
-class RequestChangesForm(ReviewCommentForm):
-    """The comment for sending many agents back at once: asked for before any of them moves."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["comment"].required = True
-        self.fields["comment"].error_messages["required"] = (
-            "Say what has to change: a comment is required to request changes."
-        )

@@ -1,19 +1,12 @@
-"""The admin: agents with their tools, prompt sections, steps and revisions; the review queue; the
-audit trail; the tool registry.
-
-Who may do what comes from ``agents.permissions`` (through ``agent.can_edit`` and friends); every
-state change goes through ``Agent.transition``. The admin only shows and asks.
-"""
+"""Agents in the admin: the list with its filters, the change page with its rows (tools, steps,
+sections) and revisions, and the workflow buttons of an agent's page."""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,34 +14,18 @@ from django.db import models
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from . import permissions, views
-from .forms import (
-    AgentAdminForm,
-    AgentToolForm,
-    AgentToolFormSet,
-    PositionedForm,
-    PositionedInlineFormSet,
-    RequestChangesForm,
-    ReviewCommentForm,
-)
-from .models import (
-    Agent,
-    AgentTool,
-    Event,
-    InstructionStep,
-    Revision,
-    Section,
-    Submission,
-    Tool,
-    WorkflowError,
-    unified_diff,
-)
+from .. import filebridge, permissions, workflow
+from ..forms.agent import AgentAdminForm
+from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
+from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
+from ..workflow import WorkflowError
+from .common import link_list, may_open_agents, portal_url
+from .imports import import_page
+from .trail import AgentFilter
 
 MCP_TOOLS = "mcp__"
 
@@ -60,30 +37,6 @@ AGENT_PAGE_ACTIONS = {
     Event.Action.ARCHIVE: "Archive",
     Event.Action.RESTORE: "Restore from the archive",
 }
-
-
-def portal_url(page: str, query: str = "", **kwargs: Any) -> str:
-    """The URL of a portal page (``agents:<page>``) about one agent or revision."""
-    return reverse(f"agents:{page}", kwargs=kwargs) + query
-
-
-def link_list(links: Iterable[tuple[str, str]]) -> SafeString:
-    """Links (url, label) joined by a middle dot."""
-    return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-
-def changed_lines(diff: str) -> int:
-    """Lines added or removed in a unified diff (its two header lines not counted)."""
-    return sum(1 for line in diff.splitlines()[2:] if line.startswith(("+", "-")))
-
-
-def diff_details(diff: str, summary: str) -> SafeString:
-    return format_html(
-        '<details class="agent-diff"><summary>{}</summary><pre class="agent-diff">{}</pre>'
-        "</details>",
-        summary,
-        diff,
-    )
 
 
 # --- agents -----------------------------------------------------------------------------------
@@ -150,23 +103,18 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
-def may_open_agents(user: Any) -> bool:
-    """May use the agents' admin pages at all (which ones: per agent, ``can_see_drafts``)."""
-    return permissions.can_author(user) or permissions.can_review(user)
-
-
 class AgentPartInline:
     """An inline of an agent's rows: editable exactly when the agent is."""
 
     def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return permissions.can_author(request.user)
-        return obj.can_edit(request.user)
+        return permissions.can_edit(request.user, obj)
 
     has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
@@ -220,7 +168,7 @@ class RevisionInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         return False
@@ -333,7 +281,7 @@ class AgentAdmin(admin.ModelAdmin):
         # The admin shows an agent's working copy: only to those who may see its drafts.
         if obj is None:
             return may_open_agents(request.user)
-        return obj.can_see_drafts(request.user)
+        return permissions.can_see_drafts(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return permissions.can_author(request.user)
@@ -341,7 +289,7 @@ class AgentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         if obj is None:
             return permissions.can_author(request.user)
-        return obj.can_edit(request.user)
+        return permissions.can_edit(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
         return False  # agents are archived; their audit trail keeps them
@@ -363,6 +311,7 @@ class AgentAdmin(admin.ModelAdmin):
         latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
         agents = Agent.objects.for_listing().annotate(
             published_number=F("published_revision__number"),
+            published_name=F("published_revision__name"),
             latest_number=Subquery(latest.values("number")[:1]),
         )
         field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
@@ -414,7 +363,7 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
-        return ", ".join(obj.tool_names())
+        return ", ".join(filebridge.tool_names(obj))
 
     @admin.display(boolean=True, description="name OK")
     def name_ok(self, obj: Agent) -> bool:
@@ -454,7 +403,7 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.display(description="file as saved")
     def file_preview(self, obj: Agent) -> str:
         # Read back from the database, so the preview is what the download serves.
-        text = Agent.objects.for_export().get(pk=obj.pk).render()
+        text = filebridge.render(Agent.objects.for_export().get(pk=obj.pk))
         return format_html('<pre class="agent-file-preview">{}</pre>', text)
 
     @admin.display(description="download")
@@ -468,9 +417,7 @@ class AgentAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[Any]:
         return [
-            path(
-                "import/", self.admin_site.admin_view(views.import_page), name="agents_agent_import"
-            ),
+            path("import/", self.admin_site.admin_view(import_page), name="agents_agent_import"),
             path(
                 "<path:object_id>/workflow/",
                 self.admin_site.admin_view(self.workflow_view),
@@ -493,9 +440,9 @@ class AgentAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def workflow_context(self, request: HttpRequest, agent: Agent) -> dict[str, Any]:
-        allowed = agent.allowed_actions(request.user)
+        allowed = workflow.allowed_actions(agent, request.user)
         try:
-            agent.check_editable()
+            workflow.check_editable(agent)
             notice = ""
         except WorkflowError as refusal:
             notice = str(refusal)
@@ -525,7 +472,9 @@ class AgentAdmin(admin.ModelAdmin):
             messages.error(request, "Choose one of the workflow buttons.")
         else:
             try:
-                agent.transition(action, request.user, comment=request.POST.get("comment", ""))
+                workflow.transition(
+                    agent, action, request.user, comment=request.POST.get("comment", "")
+                )
             except (PermissionDenied, WorkflowError) as refusal:
                 messages.error(request, str(refusal))
             else:
@@ -545,387 +494,10 @@ class AgentAdmin(admin.ModelAdmin):
         for note in notes:
             self.message_user(request, note, messages.WARNING)
         agent = form.instance
-        revision = agent.record_revision(request.user, note=form.cleaned_data["change_note"])
+        revision = workflow.record_revision(
+            agent, request.user, note=form.cleaned_data["change_note"]
+        )
         if revision is None:
             self.message_user(request, "The file did not change: no new revision.", messages.INFO)
         else:
             self.message_user(request, f"Saved the file as revision {revision.number}.")
-
-
-# --- the review queue -------------------------------------------------------------------------
-
-
-@admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
-    """Agents waiting for review, each with its submitter and its diff against the published
-    file; reviewers approve or send back here, one at a time or many at once."""
-
-    list_display = ["name", "submitted_by", "submitted", "note", "diff"]
-    search_fields = ["name", "description"]
-    actions = ["approve_selected", "request_changes_selected"]
-    change_form_template = "admin/agents/submission/review.html"
-
-    class Media:
-        css = {"all": ["agents/admin.css"]}
-
-    # --- who may do what: reviewers (and superusers), nobody else
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return permissions.can_review(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
-        return permissions.can_review(request.user)
-
-    def has_review_permission(self, request: HttpRequest) -> bool:
-        return permissions.can_review(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Agent | None = None) -> bool:
-        return False
-
-    # --- loading
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        # The submitted file is the latest revision: an agent in review cannot be edited.
-        latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
-        return Submission.objects.in_review().annotate(
-            latest_number=Subquery(latest.values("number")[:1]),
-            latest_text=Subquery(latest.values("text")[:1]),
-        )
-
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        return ["submitted_at"]  # first come, first served
-
-    # --- columns
-
-    @admin.display(description="submitted by", ordering="submitted_by_name")
-    def submitted_by(self, submission: Submission) -> str:
-        return submission.submitted_by_name or "operator"
-
-    @admin.display(description="submitted", ordering="submitted_at")
-    def submitted(self, submission: Submission) -> Any:
-        return submission.submitted_at
-
-    @admin.display(description="note")
-    def note(self, submission: Submission) -> str:
-        return submission.submitted_note or ""
-
-    @admin.display(description="changes against the published file")
-    def diff(self, submission: Submission) -> str:
-        new = submission.latest_text or ""
-        published = submission.published_revision
-        if published is None:
-            lines = len(new.splitlines())
-            return diff_details(new, f"new agent ({lines} line{'s' if lines != 1 else ''})")
-        text = unified_diff(
-            published.text,
-            new,
-            f"r{published.number} (published)",
-            f"r{submission.latest_number} (submitted)",
-        )
-        changed = changed_lines(text)
-        return diff_details(text, f"{changed} line{'s' if changed != 1 else ''} changed")
-
-    # --- one submission: the diff, and the decision
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        submission = self.get_object(request, unquote(object_id))
-        if submission is None:
-            agent = Agent.objects.filter(pk=object_id).first() if object_id.isdigit() else None
-            if agent is None:
-                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-            messages.info(
-                request, f"{agent.name} is {agent.get_status_display().lower()}, not in review."
-            )
-            return redirect("admin:agents_submission_changelist")
-        form = ReviewCommentForm(request.POST or None)
-        error = ""
-        if request.method == "POST":
-            decision = request.POST.get("decision", "")
-            if decision in REVIEW_DECISIONS and form.is_valid():
-                try:
-                    event = submission.transition(
-                        decision, request.user, comment=form.cleaned_data["comment"]
-                    )
-                except (PermissionDenied, WorkflowError) as refusal:
-                    error = str(refusal)
-                else:
-                    messages.success(request, decided(submission, event))
-                    return redirect("admin:agents_submission_changelist")
-            else:
-                error = "Choose Approve or Request changes."
-        context = {
-            **self.admin_site.each_context(request),
-            **self.review_context(submission),
-            "title": f"Review {submission.name}",
-            "subtitle": None,
-            "opts": self.opts,
-            "original": submission,
-            "form": form,
-            "error": error,
-            "can_approve": Event.Action.APPROVE in submission.allowed_actions(request.user),
-            "agent_url": reverse("admin:agents_agent_change", args=[submission.pk]),
-            "media": self.media,
-            **(extra_context or {}),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.change_form_template, context)
-
-    def review_context(self, submission: Submission) -> dict[str, Any]:
-        published = submission.published_revision
-        old = published.text if published else ""
-        new = submission.latest_text or ""
-        old_label = f"r{published.number} (published)" if published else "nothing published yet"
-        new_label = f"r{submission.latest_number} (submitted)"
-        side_by_side = difflib.HtmlDiff(wrapcolumn=80).make_table(
-            old.splitlines(),
-            new.splitlines(),
-            escape(old_label),
-            escape(new_label),
-            context=published is not None,
-        )
-        compare = None
-        if published is not None:
-            query = f"?from={published.number}&to={submission.latest_number}"
-            compare = portal_url("compare", query, name=submission.name)
-        return {
-            "submission": submission,
-            "unified_diff": unified_diff(old, new, old_label, new_label),
-            # HtmlDiff escapes the files' text (&, <, >); the labels are escaped above.
-            "side_by_side": mark_safe(side_by_side),  # noqa: S308
-            "compare_url": compare,
-            "submitted_url": portal_url(
-                "revision", name=submission.name, number=submission.latest_number
-            ),
-            "history_url": portal_url("history", name=submission.name),
-        }
-
-    # --- many at once
-
-    @admin.action(description="Approve selected agents", permissions=["review"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        for submission in self.selected(request, queryset):
-            decide(request, submission, Event.Action.APPROVE)
-
-    @admin.action(description="Request changes to selected agents…", permissions=["review"])
-    def request_changes_selected(
-        self, request: HttpRequest, queryset: QuerySet[Submission]
-    ) -> HttpResponse | None:
-        submissions = self.selected(request, queryset)
-        form = RequestChangesForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for submission in submissions:
-                decide(
-                    request,
-                    submission,
-                    Event.Action.REQUEST_CHANGES,
-                    comment=form.cleaned_data["comment"],
-                )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Request changes",
-            "subtitle": None,
-            "opts": self.opts,
-            "submissions": submissions,
-            "form": form,
-            "action": "request_changes_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/agents/submission/request_changes.html", context)
-
-    def selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> list[Submission]:
-        """The agents the reviewer ticked, in the queue or not: each gets its own report.
-
-        The action's queryset holds those still in review; one that someone else decided on
-        since the queue was shown is loaded too, as the queue showed it (in review), so that its
-        transition fails and says why.
-        """
-        submissions = list(queryset)
-        if request.POST.get("select_across") == "1":
-            return submissions
-        in_queue = {submission.pk for submission in submissions}
-        ticked = {
-            int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
-        }
-        for gone in Submission.objects.filter(pk__in=ticked - in_queue):
-            gone.status = Agent.Status.IN_REVIEW
-            submissions.append(gone)
-        return sorted(submissions, key=lambda submission: submission.name)
-
-
-REVIEW_DECISIONS = (Event.Action.APPROVE, Event.Action.REQUEST_CHANGES)
-
-
-def decided(agent: Agent, event: Event) -> str:
-    if event.action == Event.Action.APPROVE:
-        return f"{agent.name} is approved: everyone now downloads revision {event.revision.number}."
-    return f"{agent.name} was sent back to its author with your comment."
-
-
-def decide(request: HttpRequest, agent: Agent, action: str, comment: str = "") -> None:
-    """Take one review step and report it, success or refusal, as a message about this agent."""
-    try:
-        event = agent.transition(action, request.user, comment=comment)
-    except (PermissionDenied, WorkflowError) as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, decided(agent, event))
-
-
-# --- the audit trail --------------------------------------------------------------------------
-
-
-class AgentFilter(admin.SimpleListFilter):
-    """One agent's trail (the agent page links here); offered only once an agent is chosen, so
-    the page never lists every agent."""
-
-    title = "agent"
-    parameter_name = "agent"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        value = self.value()
-        if not value or not value.isdigit():
-            return []
-        names = Agent.objects.filter(pk=value).values_list("name", flat=True)
-        return [(value, name) for name in names]
-
-    def has_output(self) -> bool:
-        return bool(self.value())
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> QuerySet[Event]:
-        value = self.value()
-        if not value:
-            return queryset
-        return queryset.filter(agent_id=value) if value.isdigit() else queryset.none()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record nobody adds, changes or deletes from the admin, superusers included."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_open_agents(request.user)
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
-    """The audit trail: every create, edit, submission, decision, archive and restore."""
-
-    list_display = [
-        "created_at",
-        "agent",
-        "revision_number",
-        "actor_name",
-        "action",
-        "status_change",
-        "comment",
-    ]
-    list_filter = [
-        AgentFilter,
-        "action",
-        "to_status",
-        ("actor", admin.RelatedOnlyFieldListFilter),
-        "created_at",
-    ]
-    date_hierarchy = "created_at"
-    search_fields = ["agent__name", "comment", "actor__username"]
-    list_select_related = ["agent", "actor"]
-    fields = [
-        "created_at",
-        "agent",
-        "revision",
-        "actor_name",
-        "action",
-        "from_status",
-        "to_status",
-        "comment",
-    ]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        return super().get_queryset(request).visible_to(request.user).for_trail()
-
-    @admin.display(description="revision", ordering="revision_number")
-    def revision_number(self, event: Event) -> str:
-        number = getattr(event, "revision_number", None)
-        return f"r{number}" if number else "-"
-
-    @admin.display(description="by", ordering="actor__username")
-    def actor_name(self, event: Event) -> str:
-        return event.actor.get_username() if event.actor else "operator"
-
-    @admin.display(description="status")
-    def status_change(self, event: Event) -> str:
-        before = Agent.Status(event.from_status).label.lower()
-        after = Agent.Status(event.to_status).label.lower()
-        return before if before == after else f"{before} → {after}"
-
-
-@admin.register(Revision)
-class RevisionAdmin(ReadOnlyAdmin):
-    """Every saved version of every agent's file."""
-
-    list_display = ["agent", "number", "author", "created_at", "note"]
-    list_select_related = ["agent", "author"]
-    search_fields = ["agent__name", "note", "author__username"]
-    date_hierarchy = "created_at"
-    fields = ["agent", "number", "author", "created_at", "note", "sha256", "file"]
-
-    class Media:
-        css = {"all": ["agents/admin.css"]}
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
-        # Drafts are what the admin works on; the portal's history pages show everyone else the
-        # revisions that were published. The list leaves the files out; one revision's page
-        # reads its file when it shows it.
-        revisions = super().get_queryset(request).defer("text")
-        visible = permissions.drafts_filter(request.user, "agent__")
-        return revisions if visible is None else revisions.filter(visible)
-
-    @admin.display(description="file")
-    def file(self, revision: Revision) -> str:
-        return format_html('<pre class="agent-file-preview">{}</pre>', revision.text)
-
-
-# --- the tool registry ------------------------------------------------------------------------
-
-
-@admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
-    list_display = ["name", "replaced_by", "legacy"]
-    list_select_related = ["replaced_by"]
-    search_fields = ["name"]
-    fields = ["name", "replaced_by"]
-
-    @admin.display(boolean=True, description="legacy")
-    def legacy(self, obj: Tool) -> bool:
-        return obj.is_legacy
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "replaced_by":
-            # A legacy name points at a current tool, never at another legacy name.
-            kwargs["queryset"] = Tool.objects.filter(replaced_by=None)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,157 @@
+"""Between an agent's rows and its file: render the rows as the file, apply a parsed file to the
+rows. The format itself (parse, render, validate) is ``agents.agentfile``; this module only maps
+its plain data onto the models and back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from . import agentfile
+from .models import Agent, AgentTool, InstructionStep, Section
+
+# Frontmatter key -> (model field, the Python types its value may have). A value of another type
+# (``maxTurns: "ten"``) is kept as written among the extra keys rather than coerced.
+FIELD_FOR_KEY: dict[str, tuple[str, tuple[type, ...]]] = {
+    "name": ("name", (str,)),
+    "description": ("description", (str,)),
+    "model": ("model", (str,)),
+    "color": ("color", (str,)),
+    "permissionMode": ("permission_mode", (str,)),
+    "maxTurns": ("max_turns", (int,)),
+    "skills": ("skills", (list, str)),
+    "mcpServers": ("mcp_servers", (list, dict)),
+    "hooks": ("hooks", (dict, list)),
+    "memory": ("memory", (str,)),
+    "background": ("background", (bool,)),
+    "effort": ("effort", (str,)),
+    "isolation": ("isolation", (str,)),
+    "initialPrompt": ("initial_prompt", (str,)),
+}
+
+# The key of ``Agent.yaml_sources`` that holds the comment lines a file had before its first key.
+PREFIX_SOURCE = ""
+
+
+# --- rows -> file -------------------------------------------------------------------------------
+
+
+def tool_names(agent: Agent) -> list[str]:
+    return [entry.name for entry in agent.tool_entries.all()]
+
+
+def frontmatter(agent: Agent, tools: list[str] | None = None) -> dict[str, Any]:
+    """Every key of the agent's file in file order; empty values are left for render to drop.
+
+    ``tools`` stands in for the saved tool rows: what a form is about to save, so that an agent
+    (saved or not) can be checked before its rows are written.
+    """
+    values: dict[str, Any] = {
+        key: getattr(agent, field) for key, (field, _) in FIELD_FOR_KEY.items()
+    }
+    values["tools"] = tool_names(agent) if tools is None else list(tools)
+    values["disallowedTools"] = list(agent.disallowed_tools or [])
+    extras = dict(agent.extra_frontmatter or {})
+    for key, value in extras.items():
+        # A known key kept as written (wrong type) counts only while its field is empty.
+        if agentfile.is_empty(values.get(key)):
+            values[key] = value
+    order = [key for key in agent.key_order if key in values]
+    order += [key for key in agentfile.KNOWN_KEYS if key not in order]
+    order += [key for key in extras if key not in order]
+    return {key: values[key] for key in order}
+
+
+def body_parts(agent: Agent) -> list[agentfile.BodyPart]:
+    steps = [agentfile.Step(step.title, step.text) for step in agent.steps.all()]
+    parts: list[agentfile.BodyPart] = []
+    for section in agent.sections.all():
+        if section.kind == Section.Kind.STEPS:
+            parts.append(agentfile.BodyPart(steps=steps, tight=section.tight))
+            steps = []
+        else:
+            parts.append(agentfile.BodyPart(markdown=section.markdown))
+    if steps:
+        # Steps added to an agent whose body had none: give them their own heading.
+        lead = "\n## Instructions\n\n" if parts else "## Instructions\n\n"
+        parts += [agentfile.BodyPart(markdown=lead), agentfile.BodyPart(steps=steps)]
+    return parts
+
+
+def body(agent: Agent) -> str:
+    return agentfile.join_body(body_parts(agent))
+
+
+def render(agent: Agent) -> str:
+    """The exact file this agent exports to (load it with ``Agent.objects.for_export()``)."""
+    return agentfile.render(
+        frontmatter(agent),
+        body(agent),
+        agent.yaml_sources,
+        agent.yaml_sources.get(PREFIX_SOURCE, ""),
+    )
+
+
+# --- file -> rows -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
+    """Make this agent (saved or not) hold exactly what the parsed file says."""
+    extras: dict[str, Any] = {}
+    for field, _ in FIELD_FOR_KEY.values():
+        setattr(agent, field, agent._meta.get_field(field).get_default())
+    agent.disallowed_tools = []
+    tools: list[str] = []
+    for key, value in parsed.frontmatter.items():
+        if key == "tools":
+            tools = agentfile.split_tools(value)
+        elif key == "disallowedTools":
+            agent.disallowed_tools = agentfile.split_tools(value)
+        elif key in FIELD_FOR_KEY and _fits(value, FIELD_FOR_KEY[key][1]):
+            setattr(agent, FIELD_FOR_KEY[key][0], value)
+        else:
+            extras[key] = value
+    for field, _ in FIELD_FOR_KEY.values():
+        if getattr(agent, field) is None and not agent._meta.get_field(field).null:
+            setattr(agent, field, "")
+    agent.extra_frontmatter = extras or None
+    agent.key_order = list(parsed.frontmatter)
+    agent.yaml_sources = dict(parsed.sources)
+    if parsed.prefix:
+        agent.yaml_sources[PREFIX_SOURCE] = parsed.prefix
+    agent.save()
+
+    agent.tool_entries.all().delete()
+    AgentTool.objects.bulk_create(
+        AgentTool(agent=agent, position=position, name=name)
+        for position, name in enumerate(tools, 1)
+    )
+    agent.sections.all().delete()
+    agent.steps.all().delete()
+    sections, steps = [], []
+    for position, part in enumerate(agentfile.split_body(parsed.body), 1):
+        if part.is_steps:
+            sections.append(
+                Section(agent=agent, position=position, kind=Section.Kind.STEPS, tight=part.tight)
+            )
+            steps += [
+                InstructionStep(agent=agent, position=n, title=step.title, text=step.text)
+                for n, step in enumerate(part.steps, 1)
+            ]
+        else:
+            sections.append(Section(agent=agent, position=position, markdown=part.markdown))
+    Section.objects.bulk_create(sections)
+    InstructionStep.objects.bulk_create(steps)
+
+
+def _fits(value: Any, types: tuple[type, ...]) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) and bool not in types:
+        return False
+    if int in types and isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return False
+    return isinstance(value, types)

@@ -1,0 +1,1 @@
+"""The portal's pages by area; ``agents.urls`` maps addresses to them."""

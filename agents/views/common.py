@@ -1,0 +1,56 @@
+"""What the portal's pages share: finding the agent an address names (a 404 for one the user may
+not see, so names do not leak), the revisions they may see, and rendering a page.
+
+Who sees what: people who may edit or review an agent (``permissions.can_see_drafts``) see all
+its revisions and its whole trail. Everyone else who may see it (it is published) sees only the
+revisions that were published at some point and the events that published them: submissions,
+review comments and edits are about drafts, and review comments often quote them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from .. import permissions
+from ..models import Agent, Revision
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A portal page in the admin's look (header and styles, without the admin's menus)."""
+    base = {
+        "site_header": admin.site.site_header,
+        "site_title": admin.site.site_title,
+        "is_nav_sidebar_enabled": False,
+    }
+    return render(request, template, {**base, **context}, status=status)
+
+
+def message_page(
+    request: HttpRequest, title: str, message: str, status: int, agent: Agent | None = None
+) -> HttpResponse:
+    return render_page(
+        request, "agents/message.html", {"title": title, "message": message, "agent": agent}, status
+    )
+
+
+def visible_agent(request: HttpRequest, name: str) -> Agent:
+    agent = get_object_or_404(Agent.objects.for_workflow(), name=name)
+    if not permissions.can_view(request.user, agent):
+        raise Http404("No agent by that name.")
+    return agent
+
+
+def visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
+    revisions = agent.revisions.all()
+    return (
+        revisions
+        if permissions.can_see_drafts(user, agent)
+        else revisions.published_at_some_point()
+    )
