@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -46,12 +47,15 @@ def lockout_response(
     original_response: HttpResponse | None = None,
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The page a locked-out sign-in gets, in the admin's look (HTTP 429)."""
+    """The page a locked-out sign-in gets (HTTP 429), in the look of the sign-in page it came
+    from: the admin's, or the portal's."""
     context = {
-        **admin.site.each_context(request),
         "title": "Too many failed sign-ins",
         "username": get_client_username(request, credentials) or "",
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "failure_limit": settings.AXES_FAILURE_LIMIT,
     }
-    return render(request, "admin/locked_out.html", context, status=429)
+    if request.path.startswith(reverse("admin:index")):
+        context |= admin.site.each_context(request)
+        return render(request, "admin/locked_out.html", context, status=429)
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -65,14 +65,23 @@ class AgentQuerySet(models.QuerySet):
     def for_download(self) -> AgentQuerySet:
         return self.select_related("published_revision")
 
+    def at_address(self, value: str) -> AgentQuerySet:
+        """The agent an address names: by its slug, or by its exact name (links written before
+        slugs existed, for names that are not path-safe)."""
+        by_slug = models.Case(models.When(slug=value, then=0), default=1)
+        return self.filter(models.Q(slug=value) | models.Q(name=value)).order_by(by_slug)
+
     def published_as(self, name: str) -> AgentQuerySet:
         """The agent whose published file is named ``name``: a renamed agent keeps its old
         address (and file) until a revision with the new name is approved."""
         return self.filter(published_revision__name=name)
 
     def for_workflow(self) -> AgentQuerySet:
-        """One agent for the history and workflow pages: maintainers for the permission checks."""
-        return self.prefetch_related("maintainers")
+        """One agent for the history and workflow pages: maintainers for the permission checks,
+        the published file's name for its download link."""
+        return self.prefetch_related("maintainers").annotate(
+            published_name=models.F("published_revision__name")
+        )
 
     def listed(self) -> AgentQuerySet:
         """What lists show by default: everything but archived agents."""
@@ -94,6 +103,10 @@ class AgentQuerySet(models.QuerySet):
         )
 
 
+# Addresses under /agents/ that are pages, not agents: an agent so named gets another slug.
+RESERVED_SLUGS = frozenset({"new", "activity", "review", "preview", "download", "download.zip"})
+
+
 class Agent(models.Model):
     """A Claude Code subagent: its frontmatter fields, its tools, and its prompt."""
 
@@ -108,6 +121,12 @@ class Agent(models.Model):
         max_length=200,
         unique=True,
         help_text="Lowercase letters, digits and hyphens, e.g. code-reviewer.",
+    )
+    slug = models.CharField(
+        max_length=210,
+        unique=True,
+        editable=False,
+        help_text="The agent's address in the portal: its name made safe for a path.",
     )
     description = models.TextField(
         help_text="When Claude should hand work to this agent. 'Use proactively' encourages it."
@@ -196,8 +215,9 @@ class Agent(models.Model):
         """Save the agent's content; its workflow state is never written back as it was loaded.
 
         An instance loaded before someone submitted or approved the agent still holds the old
-        state: saving its content must not undo that step.
+        state: saving its content must not undo that step. The slug follows the name.
         """
+        self.slug = self._slug_for(self.name)
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
@@ -205,6 +225,25 @@ class Agent(models.Model):
                 if not field.primary_key and field.name not in self.WORKFLOW_FIELDS
             ]
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("agents:detail", kwargs={"name": self.slug})
+
+    def _slug_for(self, name: str) -> str:
+        """The agent's address: its name made safe for a path (the stem of its download's file
+        name; the name itself when it follows the pattern), numbered if another agent has it."""
+        base = agentfile.file_stem(name)
+        if base in RESERVED_SLUGS:
+            base = f"{base}-agent"
+        if self.slug in (base, *(f"{base}-{n}" for n in range(2, 100))) and self.slug:
+            return self.slug
+        others = Agent.objects.exclude(pk=self.pk) if self.pk else Agent.objects.all()
+        taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
 
     def get_download_url(self) -> str:
         """Where the published file is downloaded: under the name inside it."""

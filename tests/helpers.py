@@ -29,3 +29,8 @@ def assert_same_query_count(action: Callable[[], Any], grow: Callable[[], Any]) 
         [f"{len(before)} queries before, {len(after)} after the data grew:", *after]
     )
     return len(after)
+
+
+def query_counts(*actions: Callable[[], Any]) -> list[int]:
+    """How many queries each action runs: pages for small and large data must run as many."""
+    return [len(queries_of(action)) for action in actions]

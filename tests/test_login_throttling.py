@@ -9,25 +9,15 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.views import LoginView
 from django.test import Client
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
-
-from agentportal.urls import urlpatterns as site_urlpatterns
 
 pytestmark = pytest.mark.django_db
 
 ADMIN_LOGIN = reverse("admin:login")
-PORTAL_LOGIN = "/accounts/login/"
+PORTAL_LOGIN = reverse("login")
 ATTEMPTS = reverse("admin:axes_accessattempt_changelist")
-
-# The portal's own sign-in page is still to come; it will be django.contrib.auth's LoginView,
-# mounted here as it will be there.
-urlpatterns = [
-    *site_urlpatterns,
-    path("accounts/login/", LoginView.as_view(template_name="admin/login.html")),
-]
 
 
 def sign_in(client: Client, username: str, password: str, page: str = ADMIN_LOGIN, **extra):
@@ -70,7 +60,7 @@ def test_sixty_wrong_passwords_and_then_the_right_one_is_refused(client, author)
     assert "5 wrong passwords for “author” from your address" in content
     assert "for the next 15 minutes" in content
     assert "ask an administrator to unlock the account" in content
-    assert "Django administration" in content  # the admin's look: header and style
+    assert "Agent Portal administration" in content  # the admin's look: header and style
     assert client.get(reverse("admin:index")).status_code == 302  # not signed in
 
 
@@ -136,18 +126,18 @@ def test_people_who_are_not_admins_cannot_see_or_unlock(locked, reviewer):
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
-@pytest.mark.urls(__name__)
 def test_the_portal_login_page_locks_out_the_same_way(client, author):
     assert client.get(PORTAL_LOGIN).status_code == 200
     for _ in range(5):
         sign_in(client, "author", "guess", page=PORTAL_LOGIN)
 
-    assert locked_out(sign_in(client, "author", "pw-author", page=PORTAL_LOGIN))
+    portal = sign_in(client, "author", "pw-author", page=PORTAL_LOGIN)
+    assert locked_out(portal)
+    assert 'class="site-header"' in portal.content.decode()  # in the portal's look
     # One count for both pages: the admin's is locked too.
     assert locked_out(sign_in(client, "author", "pw-author"))
 
 
-@pytest.mark.urls(__name__)
 def test_the_portal_login_page_signs_in_when_not_locked(client, author):
     assert signed_in(sign_in(client, "author", "pw-author", page=PORTAL_LOGIN))
 

@@ -5,4 +5,11 @@ Who may do what comes from ``agents.permissions``; every state change goes throu
 ``agents.workflow``. The admin only shows and asks. Each module registers its own pages.
 """
 
+from django.contrib import admin
+
 from . import accounts, agents, mail, review, tools, trail  # noqa: F401 (registers the pages)
+
+admin.site.site_header = "Agent Portal administration"
+admin.site.site_title = "Agent Portal administration"
+admin.site.index_title = "Administration"
+admin.site.site_url = "/"  # "View site": the portal

@@ -386,12 +386,12 @@ class AgentAdmin(admin.ModelAdmin):
         if not number:
             return "none yet"
         links = [
-            (portal_url("revision", name=obj.name, number=number), "Download"),
-            (portal_url("history", name=obj.name), "History"),
+            (portal_url("revision", name=obj.slug, number=number), "Download"),
+            (portal_url("history", name=obj.slug), "History"),
         ]
         published = getattr(obj, "published_number", None)
         if published and published != number:
-            compare = portal_url("compare", f"?from={published}&to={number}", name=obj.name)
+            compare = portal_url("compare", f"?from={published}&to={number}", name=obj.slug)
             links.append((compare, "Compare with published"))
         return format_html("r{} · {}", number, link_list(links))
 
@@ -410,7 +410,7 @@ class AgentAdmin(admin.ModelAdmin):
     def download_link(self, obj: Agent) -> str:
         return format_html(
             '<a class="button" href="{}">Download .md</a>',
-            reverse("agents:download-draft", kwargs={"name": obj.name}),
+            reverse("agents:download-draft", kwargs={"name": obj.slug}),
         )
 
     # --- pages

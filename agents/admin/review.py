@@ -182,7 +182,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         compare = None
         if published is not None:
             query = f"?from={published.number}&to={submission.latest_number}"
-            compare = portal_url("compare", query, name=submission.name)
+            compare = portal_url("compare", query, name=submission.slug)
         return {
             "submission": submission,
             "unified_diff": agentfile.unified_diff(old, new, old_label, new_label),
@@ -190,9 +190,9 @@ class SubmissionAdmin(admin.ModelAdmin):
             "side_by_side": mark_safe(side_by_side),  # noqa: S308
             "compare_url": compare,
             "submitted_url": portal_url(
-                "revision", name=submission.name, number=submission.latest_number
+                "revision", name=submission.slug, number=submission.latest_number
             ),
-            "history_url": portal_url("history", name=submission.name),
+            "history_url": portal_url("history", name=submission.slug),
         }
 
     # --- many at once

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from .. import permissions
 from ..models import Agent, Revision
@@ -23,13 +22,8 @@ from ..models import Agent, Revision
 def render_page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """A portal page in the admin's look (header and styles, without the admin's menus)."""
-    base = {
-        "site_header": admin.site.site_header,
-        "site_title": admin.site.site_title,
-        "is_nav_sidebar_enabled": False,
-    }
-    return render(request, template, {**base, **context}, status=status)
+    """A portal page (the template extends ``portal/base.html``)."""
+    return render(request, template, context, status=status)
 
 
 def message_page(
@@ -41,7 +35,9 @@ def message_page(
 
 
 def visible_agent(request: HttpRequest, name: str) -> Agent:
-    agent = get_object_or_404(Agent.objects.for_workflow(), name=name)
+    agent = Agent.objects.for_workflow().at_address(name).first()
+    if agent is None:
+        raise Http404("No agent by that name.")
     if not permissions.can_view(request.user, agent):
         raise Http404("No agent by that name.")
     return agent

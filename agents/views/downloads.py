@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -44,8 +43,8 @@ def download(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 def download_draft(request: HttpRequest, name: str) -> HttpResponse:
     """The current working file, for the people who may edit or review it."""
-    agent = get_object_or_404(Agent.objects.for_export().prefetch_related("maintainers"), name=name)
-    if not permissions.can_see_drafts(request.user, agent):
+    agent = Agent.objects.for_export().prefetch_related("maintainers").at_address(name).first()
+    if agent is None or not permissions.can_see_drafts(request.user, agent):
         raise Http404("No such agent.")
     return private(file_response(agent.name, filebridge.render(agent)))
 

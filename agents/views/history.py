@@ -158,7 +158,7 @@ def restore(request: HttpRequest, name: str, number: int) -> HttpResponse:
     agent = visible_agent(request, name)
     if not permissions.can_edit(request.user, agent):
         messages.error(request, f"You may not restore revisions of {agent.name}.")
-        return redirect("agents:history", name=agent.name)
+        return redirect("agents:history", name=agent.slug)
     revision = agent.revisions.filter(number=number).first()
     if revision is None:
         return message_page(
@@ -176,7 +176,7 @@ def restore(request: HttpRequest, name: str, number: int) -> HttpResponse:
                 request,
                 f"Restored revision {number} as revision {restored.number}, a new draft.",
             )
-    return redirect("agents:history", name=agent.name)
+    return redirect("agents:history", name=agent.slug)
 
 
 @require_POST
@@ -192,7 +192,7 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
         reviewed = converters.posted_revision(request.POST)
         if reviewed is None:
             messages.error(request, "Reload the page: it did not say which revision you approved.")
-            return redirect("agents:history", name=agent.name)
+            return redirect("agents:history", name=agent.slug)
     try:
         event = workflow.transition(
             agent,
@@ -206,7 +206,7 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
         if agent.revisions.filter(number=refusal.reviewed).exists():
             # What changed since the page was shown, with the message above it.
             query = f"?from={refusal.reviewed}&to={refusal.latest}"
-            return redirect(reverse("agents:compare", kwargs={"name": agent.name}) + query)
+            return redirect(reverse("agents:compare", kwargs={"name": agent.slug}) + query)
     except (WorkflowError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:
@@ -214,4 +214,4 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
         if rule.publishes and event.revision is not None:
             done += f" Everyone now downloads revision {event.revision.number}."
         messages.success(request, done)
-    return redirect("agents:history", name=agent.name)
+    return redirect("agents:history", name=agent.slug)
