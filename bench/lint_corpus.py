@@ -1,0 +1,132 @@
+"""How often each lint rule fires on the shared corpus: the table in the README comes from here.
+
+Run:  .venv/bin/python bench/lint_corpus.py [CORPUS_DIR]
+      .venv/bin/python bench/lint_corpus.py --sample RULE [--size 10] [--seed 12]
+
+Each repository of the corpus is one collection (what a project installs together), so the
+cross-agent rules (similar descriptions, description budget) compare agents of the same
+repository. A file whose original path is ``plugins/<plugin>/agents/...`` is linted as a plugin
+agent. ``--sample RULE`` prints a random sample of that rule's hits with the text they concern,
+for reading by hand; ``--pairs`` prints the closest description pairs of each repository.
+No database, no Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agents.lint import RULES  # noqa: E402
+from agents.lint.cli import lint_paths  # noqa: E402
+from agents.lint.collection import comparable  # noqa: E402
+from agents.lint.rules import parse_for_lint  # noqa: E402
+
+_PLUGIN_RE = re.compile(r"(?:^|__)plugins__(?:[^_].*?__)*?([^_][^/]*?)__agents__")
+
+
+def corpus_files(corpus: Path) -> dict[str, list[tuple[str, bytes, str | None]]]:
+    """Files by repository (the corpus's folders), each with the plugin it ships in, if any."""
+    repos: dict[str, list[tuple[str, bytes, str | None]]] = defaultdict(list)
+    for path in sorted(p for p in corpus.rglob("*.md") if p.is_file()):
+        repo = path.relative_to(corpus).parts[0]
+        match = _PLUGIN_RE.search(path.name)
+        repos[repo].append((str(path.relative_to(corpus)), path.read_bytes(), match and match[1]))
+    return repos
+
+
+def measure(corpus: Path):
+    findings = []
+    repos = corpus_files(corpus)
+    for files in repos.values():
+        found, _ = lint_paths(files)
+        findings += found
+    return findings, sum(len(files) for files in repos.values()), repos
+
+
+def table(findings, total: int) -> str:
+    files_by_rule: dict[str, set[str]] = defaultdict(set)
+    hits: dict[str, int] = defaultdict(int)
+    for f in findings:
+        files_by_rule[f.rule].add(f.file)
+        hits[f.rule] += 1
+    lines = [
+        f"| rule | severity | files where it fires (of {total}) | findings |",
+        "|---|---|---:|---:|",
+    ]
+    for rule in RULES.values():
+        count = len(files_by_rule.get(rule.id, ()))
+        lines.append(
+            f"| `{rule.id}` | {rule.severity} | {count} ({100 * count / total:.1f}%) | "
+            f"{hits.get(rule.id, 0)} |"
+        )
+    return "\n".join(lines)
+
+
+def sample(findings, corpus: Path, rule: str, size: int, seed: int) -> None:
+    hits = [f for f in findings if f.rule == rule]
+    random.Random(seed).shuffle(hits)
+    print(f"{len(hits)} hits of {rule}; {min(size, len(hits))} sampled (seed {seed})\n")
+    for f in hits[:size]:
+        print(f"== {f.file}:{f.line}\n   {f.message}")
+        text = (corpus / f.file).read_bytes().decode("utf-8", "replace").splitlines()
+        quoted = re.findall(r"\(line (\d+)\)", f.message)
+        for number in [f.line or 1, *map(int, quoted)]:
+            print(f"   {number}: {text[number - 1][:300] if number <= len(text) else ''}")
+        print()
+
+
+def pairs(repos, top: int) -> None:
+    from rapidfuzz import fuzz
+
+    scored = []
+    for files in repos.values():
+        descriptions = {}
+        for label, content, _ in files:
+            parsed, _, _ = parse_for_lint(content, label)
+            if parsed and isinstance(parsed.frontmatter.get("description"), str):
+                descriptions[label] = comparable(parsed.frontmatter["description"])
+        labels = list(descriptions)
+        for i, a in enumerate(labels):
+            for b in labels[i + 1 :]:
+                scored.append(
+                    (
+                        fuzz.token_set_ratio(descriptions[a], descriptions[b]),
+                        fuzz.token_sort_ratio(descriptions[a], descriptions[b]),
+                        a,
+                        b,
+                    )
+                )
+    scored.sort(reverse=True)
+    for set_score, sort_score, a, b in scored[:top]:
+        print(f"{set_score:5.1f} {sort_score:5.1f}  {a}\n             {b}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared/corpus/agents"))
+    parser.add_argument("--sample", metavar="RULE")
+    parser.add_argument("--size", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--pairs", type=int, metavar="N", help="print the N closest pairs")
+    args = parser.parse_args()
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        sys.exit(f"{corpus} is absent: pass the corpus folder as the first argument")
+    findings, total, repos = measure(corpus)
+    if args.pairs:
+        pairs(repos, args.pairs)
+    elif args.sample:
+        sample(findings, corpus, args.sample, args.size, args.seed)
+    else:
+        print(table(findings, total))
+
+
+if __name__ == "__main__":
+    main()
