@@ -8,6 +8,8 @@ Environment variables:
     DATABASE_URL     postgres://user:pass@host:5432/agentportal; default: SQLite in the project.
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS  see the README's production section.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS  outgoing mail.
+    AGENT_LINT_DESCRIPTION_TOKEN_BUDGET  description tokens the portal's agents may spend
+                     together in the main conversation (lint). Default: 15000.
 """
 
 from __future__ import annotations
@@ -177,6 +179,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "agent-portal@localhost")
+
+# Agent lint: Claude Code warns past 15,000 tokens of agent descriptions.
+AGENT_LINT_DESCRIPTION_TOKEN_BUDGET = int(
+    os.environ.get("AGENT_LINT_DESCRIPTION_TOKEN_BUDGET", "15000")
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

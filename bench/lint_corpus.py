@@ -37,7 +37,8 @@ def corpus_files(corpus: Path) -> dict[str, list[tuple[str, bytes, str | None]]]
     for path in sorted(p for p in corpus.rglob("*.md") if p.is_file()):
         repo = path.relative_to(corpus).parts[0]
         match = _PLUGIN_RE.search(path.name)
-        repos[repo].append((str(path.relative_to(corpus)), path.read_bytes(), match and match[1]))
+        plugin = match[1].split("__")[-1] if match else None
+        repos[repo].append((str(path.relative_to(corpus)), path.read_bytes(), plugin))
     return repos
 
 

@@ -354,32 +354,47 @@ def _guess_body_line(parsed: agentfile.ParsedFile) -> int:
 
 # --- Loading ----------------------------------------------------------------------------------
 
+# What parse repaired, said for someone fixing the file by hand (parse's own messages say what
+# the portal did about it). Matched by the start of parse's message; anything else is quoted.
 _REPAIRS = (
-    ("removed a UTF-8 byte order mark", "the file starts with a UTF-8 byte order mark: save it without one"),
-    ("converted CRLF", "the file has CRLF (Windows) line endings: save it with LF endings"),
-    ("blank line(s) before the opening", "the file starts with blank lines: the opening '---' must be the first line"),
-    ("removed spaces after the opening", "the opening '---' line has trailing spaces: remove them"),
-    ("closed the frontmatter with", None),
+    ("removed a UTF-8 byte order mark", "it starts with a UTF-8 byte order mark: save it without"),
+    ("converted CRLF", "it has CRLF (Windows) line endings: save it with LF endings"),
+    ("removed", "blank lines come before the opening '---': it must be the first line"),
+    ("closed the frontmatter with", "the frontmatter's closing line is not exactly '---'"),
+    ("no 'name'", "it has no 'name': add one"),
+)
+_TOOLS_FORMAT = (
+    ("is a YAML list", "'{key}' is a YAML list: some Claude Code versions lose its first and last "
+     "entries; write a comma-separated string ('{key}: Read, Grep, Glob')"),
+    ("empty entry", "'{key}' has an empty entry (a stray comma), which makes some versions reject "
+     "the whole line: remove it"),
 )
 
 
 def _loading(agent: _Agent) -> list[Finding]:
     found = []
     for notice in agent.parsed.warnings:
-        if notice.field in agentfile.TOOL_LIST_KEYS:
-            found.append(finding("tools-format", notice.message, notice.line, notice.field))
+        invalid_yaml = "is not valid YAML as written" in notice.message
+        if notice.field in agentfile.TOOL_LIST_KEYS and not invalid_yaml:
+            message = next(
+                (text.format(key=notice.field) for start, text in _TOOLS_FORMAT
+                 if start in notice.message),
+                notice.message,
+            )
+            found.append(finding("tools-format", message, notice.line, notice.field))
             continue
-        message = notice.message
-        for start, better in _REPAIRS:
-            if start in message:
-                message = better or message
-                break
-        if "is not valid YAML as written" in message:
-            message = message.split(";")[0] + ": put the value in double quotes"
+        if invalid_yaml:
+            message = notice.message.split(";")[0].replace(" as written", "")
+            message += ": put the value in double quotes"
+        else:
+            message = next(
+                (text for start, text in _REPAIRS if notice.message.startswith(start)),
+                notice.message,
+            )
         found.append(
             finding(
                 "not-loadable",
-                f"Claude Code does not load this file as written: {message}",
+                f"Claude Code does not load this file: {message}",
                 notice.line,
                 notice.field,
             )

@@ -192,7 +192,7 @@ NEEDS_EDITS = [
 SUGGESTS_EDITS = [
     re.compile(
         r"\b(?:implement\w*|refactor\w*|writ(?:e|es|ing)\s+(?:the\s+|clean\s+|new\s+)?(?:code|tests?)"
-        r"|fix(?:es|ing)?\s+(?:the\s+)?(?:bugs?|issues?|code|errors?)|generat\w+\s+(?:code|tests?|files?)"
+        r"|fix(?:es|ing)?\s+(?:the\s+)?(?:\w+\s+)?(?:bugs?|issues?|code|errors?|tests?)|generat\w+\s+(?:code|tests?|files?)"
         r"|creat\w+\s+(?:the\s+|new\s+)?(?:files?|components?|tests?|modules?|scripts?))\b",
         re.I,
     ),
