@@ -187,7 +187,9 @@ def test_a_tool_the_prompt_forbids_is_flagged_on_the_tools_field_quoting_the_pro
     f = only(READ_ONLY, "read-only-with-write-tools")
     assert (f.field, f.line) == ("tools", 4)
     line = 1 + READ_ONLY.splitlines().index("Never run commands. Report what you find.")
-    assert f.message.startswith(f'grants Bash but the prompt says "Never run commands" (line {line})')
+    assert f.message.startswith(
+        f'grants Bash but the prompt says "Never run commands" (line {line})'
+    )
 
 
 def test_scoped_prohibitions_are_not_read_only_claims():
@@ -231,6 +233,8 @@ def test_a_prompt_that_runs_tests_needs_bash():
     assert "prompt-needs-bash" not in rules_of(someone_else)
     in_code = text.replace("Run the existing tests", "Check `npm run build` passes")
     assert "prompt-needs-bash" not in rules_of(in_code)
+    in_fence = text.replace("2. Run the existing tests", "```\nRun the existing tests\n```")
+    assert "prompt-needs-bash" not in rules_of(in_fence)
 
 
 def test_a_prompt_that_searches_the_web_needs_a_web_tool():
@@ -292,13 +296,16 @@ def test_an_mcp_tool_of_a_server_the_agent_does_not_declare():
         "Reviews code. MUST BE USED for all code changes.",
         "Reviews code; invoked by the release orchestrator.",
         "ビルドが失敗した際に積極的に使用してください。",  # Japanese
+        "ワークフローの管理時に使用します。",
         "Build 실패 시 사용하세요.",  # Korean
         "在构建失败时主动使用。",  # Chinese
         "DOIT ÊTRE UTILISÉ pour les projets Django.",  # French
     ],
 )
 def test_a_description_that_says_when_to_use_the_agent(description):
-    text = CLEAN.replace("Reviews code for quality. Use proactively after code changes.", description)
+    text = CLEAN.replace(
+        "Reviews code for quality. Use proactively after code changes.", description
+    )
     assert "no-delegation-trigger" not in rules_of(text)
 
 
@@ -312,7 +319,9 @@ def test_a_description_that_says_when_to_use_the_agent(description):
     ],
 )
 def test_a_description_that_never_says_when_to_use_the_agent(description):
-    text = CLEAN.replace("Reviews code for quality. Use proactively after code changes.", description)
+    text = CLEAN.replace(
+        "Reviews code for quality. Use proactively after code changes.", description
+    )
     f = only(text, "no-delegation-trigger")
     assert (f.field, f.line, f.severity) == ("description", 3, "warning")
 
@@ -415,7 +424,7 @@ def test_an_unknown_model_and_an_unknown_key():
     assert "unknown-model" in rules_of(CLEAN.replace("tools:", "model: gpt-4\ntools:"))
     assert "unknown-model" not in rules_of(CLEAN.replace("tools:", "model: sonnet\ntools:"))
     f = only(CLEAN.replace("tools:", "max_turns: 3\ntools:"), "unknown-key")
-    assert "Claude Code ignores the key 'max_turns'; did you mean 'maxTurns'?" == f.message
+    assert f.message == "Claude Code ignores the key 'max_turns'; did you mean 'maxTurns'?"
     assert "unknown-key" not in rules_of(CLEAN.replace("tools:", "maxTurns: 3\ntools:"))
 
 
@@ -436,7 +445,8 @@ def test_a_registry_from_the_portal_replaces_the_built_in_one():
 
 def test_diff_findings_compares_rule_and_message_not_line():
     old = lint_text(CLEAN.replace("Glob", "MultiEdit"))
-    moved = lint_text(CLEAN.replace("Glob", "MultiEdit").replace("---\n\n", "---\n\n\n\n"))
+    moved = lint_text(CLEAN.replace("Glob", "MultiEdit").replace("tools:", "model: opus\ntools:"))
+    assert [f.line for f in old] != [f.line for f in moved]
     assert diff_findings(old, moved) == ([], [])
     worse = READ_ONLY.replace("Read, Grep, Bash", "Read, Grep, Bash, MultiEdit")
     added, removed = diff_findings(lint_text(READ_ONLY), lint_text(worse))

@@ -65,7 +65,7 @@ def run_lint(*args: str | Path, cwd: Path = PROJECT) -> subprocess.CompletedProc
     }
     env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:9/none"  # nothing listens on port 9
     env["PYTHONPATH"] = str(PROJECT)
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "agents.lint", *map(str, args)],
         cwd=cwd,
         env=env,
@@ -190,7 +190,7 @@ def test_the_linter_runs_where_django_cannot_be_imported(tmp_path):
         """
     )
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": "postgres://nobody@127.0.0.1:9/x"}
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-I", "-c", script],
         cwd=tmp_path,
         env=env,
@@ -211,7 +211,7 @@ def corpus() -> Path:
 
 
 def test_the_corpus_table_script_counts_every_rule():
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, str(PROJECT / "bench" / "lint_corpus.py"), str(corpus())],
         capture_output=True,
         text=True,

@@ -29,7 +29,7 @@ from .rules import (
     lint,
     lint_text,
 )
-from .text import TOKEN_METHOD, estimate_tokens
+from .text import ESTIMATE_METHOD, estimate_tokens
 
 __all__ = [
     "DESCRIPTION_TOKEN_BUDGET",
@@ -39,7 +39,7 @@ __all__ = [
     "RULES",
     "SIMILARITY_METHOD",
     "SIMILARITY_THRESHOLD",
-    "TOKEN_METHOD",
+    "ESTIMATE_METHOD",
     "WARNING",
     "ContextCost",
     "Finding",

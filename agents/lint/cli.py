@@ -16,7 +16,7 @@ from typing import TextIO
 
 from .collection import DESCRIPTION_TOKEN_BUDGET, SIMILARITY_THRESHOLD, lint_collection
 from .rules import ERROR, RULES, WARNING, Finding, context_cost, lint, parse_for_lint
-from .text import TOKEN_METHOD
+from .text import ESTIMATE_METHOD
 
 FORMATS = ("text", "json", "github")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
@@ -42,7 +42,7 @@ def agent_files(path: Path) -> list[Path]:
 
 
 def plugin_of(file: Path) -> str | None:
-    """The plugin a file ships in: ``<plugin>/agents/...`` next to ``.claude-plugin/plugin.json``."""
+    """The plugin a file ships in: ``<plugin>/agents/...`` beside ``.claude-plugin/plugin.json``."""
     for parent in file.resolve().parents:
         if parent.name == "agents":
             manifest = parent.parent / ".claude-plugin" / "plugin.json"
@@ -86,9 +86,7 @@ def lint_paths(
 
 
 def format_text(findings: Iterable[Finding]) -> str:
-    return "".join(
-        f"{f.file}:{f.line or 1}: {f.severity} {f.rule} {f.message}\n" for f in findings
-    )
+    return "".join(f"{f.file}:{f.line or 1}: {f.severity} {f.rule} {f.message}\n" for f in findings)
 
 
 def format_json(findings: Iterable[Finding]) -> str:
@@ -124,13 +122,13 @@ def exit_status(findings: Iterable[Finding], strict: bool) -> int:
 
 
 def summary(findings: Sequence[Finding], files: int, tokens: int, budget: int) -> str:
-    counts = {severity: 0 for severity in ("error", "warning", "info")}
+    counts = dict.fromkeys(("error", "warning", "info"), 0)
     for f in findings:
         counts[f.severity] += 1
     return (
         f"{files} agent file{'s' if files != 1 else ''}: {counts['error']} errors, "
         f"{counts['warning']} warnings, {counts['info']} notes. Descriptions ~{tokens:,} tokens "
-        f"in all (budget {budget:,}; {TOKEN_METHOD}).\n"
+        f"in all (budget {budget:,}; {ESTIMATE_METHOD}).\n"
     )
 
 
@@ -149,7 +147,8 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=DESCRIPTION_TOKEN_BUDGET,
         metavar="TOKENS",
-        help=f"description tokens the files may spend together (default {DESCRIPTION_TOKEN_BUDGET:,})",
+        help="description tokens the files may spend together "
+        f"(default {DESCRIPTION_TOKEN_BUDGET:,})",
     )
     p.add_argument(
         "--ignore",

@@ -149,7 +149,7 @@ def lint_collection(
                     "description-budget",
                     f"the {len(costs)} agents' descriptions together cost ~{total:,} tokens of "
                     f"the main conversation, over the budget of {budget:,} "
-                    f"(~{examples:,} of them in <example> blocks; {words.TOKEN_METHOD}); this "
+                    f"(~{examples:,} of them in <example> blocks; {words.ESTIMATE_METHOD}); this "
                     f"one is the longest (~{cost.description:,}): shorten it first",
                     files[label].line_of("description"),
                     "description",

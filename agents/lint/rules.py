@@ -140,7 +140,7 @@ def finding(rule: str, message: str, line: int | None, field: str | None) -> Fin
 
 @dataclass(frozen=True)
 class ContextCost:
-    """What an agent costs in tokens (estimated; see ``text.TOKEN_METHOD``).
+    """What an agent costs in tokens (estimated; see ``text.ESTIMATE_METHOD``).
 
     The description is loaded into the main conversation for every installed agent; the prompt
     only into the agent's own context when it runs.
@@ -151,7 +151,7 @@ class ContextCost:
     example_blocks: int
     prompt: int
 
-    method = words.TOKEN_METHOD
+    method = words.ESTIMATE_METHOD
 
 
 def context_cost(parsed: agentfile.ParsedFile) -> ContextCost:
@@ -229,7 +229,7 @@ def lint(
 
 def builtin_registry() -> dict[str, str | None]:
     """Claude Code's tool names without a database: each mapped to its replacement (or None)."""
-    return {name: None for name in agentfile.BUILTIN_TOOLS} | dict(agentfile.LEGACY_TOOLS)
+    return dict.fromkeys(agentfile.BUILTIN_TOOLS) | dict(agentfile.LEGACY_TOOLS)
 
 
 def diff_findings(
@@ -364,10 +364,16 @@ _REPAIRS = (
     ("no 'name'", "it has no 'name': add one"),
 )
 _TOOLS_FORMAT = (
-    ("is a YAML list", "'{key}' is a YAML list: some Claude Code versions lose its first and last "
-     "entries; write a comma-separated string ('{key}: Read, Grep, Glob')"),
-    ("empty entry", "'{key}' has an empty entry (a stray comma), which makes some versions reject "
-     "the whole line: remove it"),
+    (
+        "is a YAML list",
+        "'{key}' is a YAML list: some Claude Code versions lose its first and last "
+        "entries; write a comma-separated string ('{key}: Read, Grep, Glob')",
+    ),
+    (
+        "empty entry",
+        "'{key}' has an empty entry (a stray comma), which makes some versions reject "
+        "the whole line: remove it",
+    ),
 )
 
 
@@ -377,8 +383,11 @@ def _loading(agent: _Agent) -> list[Finding]:
         invalid_yaml = "is not valid YAML as written" in notice.message
         if notice.field in agentfile.TOOL_LIST_KEYS and not invalid_yaml:
             message = next(
-                (text.format(key=notice.field) for start, text in _TOOLS_FORMAT
-                 if start in notice.message),
+                (
+                    text.format(key=notice.field)
+                    for start, text in _TOOLS_FORMAT
+                    if start in notice.message
+                ),
                 notice.message,
             )
             found.append(finding("tools-format", message, notice.line, notice.field))
@@ -434,18 +443,18 @@ def _tools(agent: _Agent) -> list[Finding]:
                     )
                 )
             elif kind == "unknown":
-                found.append(
-                    finding("unknown-tool", _unknown_tool(name, key, agent), line, key)
-                )
+                found.append(finding("unknown-tool", _unknown_tool(name, key, agent), line, key))
     names = [name for name in agent.tool_names if name != "*"]
-    if names and not agent.wildcard and all(
-        agentfile.classify_tool(name, agent.registry)[0] == "unknown" for name in names
+    if (
+        names
+        and not agent.wildcard
+        and all(agentfile.classify_tool(name, agent.registry)[0] == "unknown" for name in names)
     ):
         found.append(
             finding(
                 "no-usable-tools",
                 "no tool in 'tools' is one Claude Code knows, so it refuses to start the agent "
-                "(\"would be spawned with zero tools\"): use names such as Read, Grep, Bash",
+                '("would be spawned with zero tools"): use names such as Read, Grep, Bash',
                 agent.line("tools"),
                 "tools",
             )
@@ -455,7 +464,9 @@ def _tools(agent: _Agent) -> list[Finding]:
     no_commands = agent.say(words.READ_ONLY_COMMANDS)
     tools_line = agent.line("tools") or _tools_fallback_line(agent)
     if agent.inherits_all:
-        found.append(finding("inherits-all-tools", _inherits_message(agent, read_only), tools_line, "tools"))
+        found.append(
+            finding("inherits-all-tools", _inherits_message(agent, read_only), tools_line, "tools")
+        )
 
     forbidden: dict[str, tuple[words.Phrase, int]] = {}
     if read_only:
@@ -477,7 +488,7 @@ def _tools(agent: _Agent) -> list[Finding]:
         found.append(
             finding(
                 "read-only-with-write-tools",
-                f"{how} {', '.join(granted)} but the prompt says \"{phrase.text}\" (line {line}): "
+                f'{how} {", ".join(granted)} but the prompt says "{phrase.text}" (line {line}): '
                 f"{fix}, or change the sentence",
                 tools_line,
                 "tools",
@@ -510,7 +521,10 @@ def _unknown_tool(name: str, key: str, agent: _Agent) -> str:
         return f"{message}; the Claude Code tool for this is {alias!r}"
     if agentfile.NAME_RE.match(name) and "-" in name:
         return f"{message}; to let it start the {name!r} agent, write 'Agent({name})'"
-    return f"{message}; use a built-in tool (Read, Edit, Bash, ...) or an MCP tool written mcp__<server>__<tool>"
+    return (
+        f"{message}; use a built-in tool (Read, Edit, Bash, ...) or an MCP tool written "
+        "mcp__<server>__<tool>"
+    )
 
 
 def _inherits_message(agent: _Agent, read_only: tuple[words.Phrase, int] | None) -> str:
@@ -556,12 +570,27 @@ def _web_mcp(agent: _Agent) -> bool:
 def _needs(agent: _Agent, read_only: tuple[words.Phrase, int] | None, line: int) -> list[Finding]:
     found = []
     checks = [
-        ("prompt-needs-bash", words.NEEDS_COMMANDS, agent.has(COMMAND_TOOLS), "Bash",
-         "running commands"),
-        ("prompt-needs-web", words.NEEDS_WEB, agent.has(WEB_TOOLS) or _web_mcp(agent),
-         "WebSearch, WebFetch", "reaching the web"),
-        ("prompt-needs-edit", words.NEEDS_EDITS, read_only is not None or agent.has(EDIT_TOOLS),
-         "Edit, Write", "changing files"),
+        (
+            "prompt-needs-bash",
+            words.NEEDS_COMMANDS,
+            agent.has(COMMAND_TOOLS),
+            "Bash",
+            "running commands",
+        ),
+        (
+            "prompt-needs-web",
+            words.NEEDS_WEB,
+            agent.has(WEB_TOOLS) or _web_mcp(agent),
+            "WebSearch, WebFetch",
+            "reaching the web",
+        ),
+        (
+            "prompt-needs-edit",
+            words.NEEDS_EDITS,
+            read_only is not None or agent.has(EDIT_TOOLS),
+            "Edit, Write",
+            "changing files",
+        ),
     ]
     for rule, patterns, satisfied, tools, what in checks:
         if satisfied:

@@ -55,7 +55,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def find(patterns: list[re.Pattern[str]], text: str, *, unless_before: re.Pattern[str] | None = None) -> Phrase | None:
+def find(
+    patterns: list[re.Pattern[str]], text: str, *, unless_before: re.Pattern[str] | None = None
+) -> Phrase | None:
     """The first phrase any pattern matches outside inline code, skipping those that
     ``unless_before`` matches in the words just before (up to 60 characters on the same line)."""
     best: tuple[int, str] | None = None
@@ -95,7 +97,9 @@ READ_ONLY_FILES = [
         r"user|connection|transaction|database|queries|query|file\s*system|mount|volume|role\s+for))",
         re.I,
     ),
-    re.compile(r"\bread[- ]only\s+(?:agent|mode|analysis|review|role|advisor|consultant|auditor)\b", re.I),
+    re.compile(
+        r"\bread[- ]only\s+(?:agent|mode|analysis|review|role|advisor|consultant|auditor)\b", re.I
+    ),
     re.compile(r"^\W*read[- ]only\W*$", re.I | re.M),
     re.compile(
         rf"\b(?:{_NEG}|must\s+not|do\s+not|don't|should\s+not|will\s+not|won't|do\s+NOT)\s+"
@@ -123,7 +127,9 @@ READ_ONLY_FILES = [
         rf"(?:any\s+)?{_EVERYTHING}",
         re.I,
     ),
-    re.compile(r"\bno\s+(?:file\s+|code\s+)?(?:modifications|edits|writes)\s+(?:allowed|permitted)\b", re.I),
+    re.compile(
+        r"\bno\s+(?:file\s+|code\s+)?(?:modifications|edits|writes)\s+(?:allowed|permitted)\b", re.I
+    ),
 ]
 READ_ONLY_COMMANDS = [
     re.compile(
@@ -163,7 +169,9 @@ NEEDS_COMMANDS = [
     re.compile(r"\buse\s+(?:the\s+)?Bash(?:\s+tool)?\b"),
 ]
 NEEDS_WEB = [
-    re.compile(r"\b(?:search|browse|scour|searching|browsing)\s+(?:the\s+)?(?:web|internet)\b", re.I),
+    re.compile(
+        r"\b(?:search|browse|scour|searching|browsing)\s+(?:the\s+)?(?:web|internet)\b", re.I
+    ),
     re.compile(r"\b(?:web\s+search(?:es)?|search\s+online|online\s+search(?:es)?)\b", re.I),
     re.compile(r"\buse\s+(?:the\s+)?Web(?:Search|Fetch)\b"),
     re.compile(
@@ -198,7 +206,9 @@ SUGGESTS_EDITS = [
     ),
     *NEEDS_EDITS,
 ]
-_SHELL_FENCE_RE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})\s*(?:bash|sh|shell|console|zsh|powershell)\b", re.M)
+_SHELL_FENCE_RE = re.compile(
+    r"^ {0,3}(?:`{3,}|~{3,})\s*(?:bash|sh|shell|console|zsh|powershell)\b", re.M
+)
 
 
 def shows_commands(body: str) -> bool:
@@ -225,13 +235,22 @@ TRIGGERS = [
     re.compile(r"\b(?:triggers?|use\s+cases?|when\s+to\s+use)\s*:", re.I),
     re.compile(r"\bwhen(?:ever)?\s+(?:the\s+)?(?:user|you|a\s+user|someone)\b", re.I),
     # French
-    re.compile(r"\b(?:doit\s+être\s+utilisé|à\s+utiliser|utilise[zr]?\b|utilisé\s+(?:quand|lorsque|pour|après|avant)|de\s+manière\s+proactive)", re.I),
+    re.compile(
+        r"\b(?:doit\s+être\s+utilisé|à\s+utiliser|utilise[zr]?\b|utilisé\s+(?:quand|lorsque|pour|après|avant)|de\s+manière\s+proactive)",
+        re.I,
+    ),
     # Japanese: ~際に/時に/場合に 使用, 積極的に使用, 使用してください
-    re.compile(r"(?:際|時|とき|場合|後|前)に?[^。]{0,20}?(?:使用|使って|使う|利用|呼び出|起動)|積極的に|(?:使用|利用)して(?:ください|下さい)"),
+    re.compile(
+        r"(?:際|時|とき|場合|後|前)に?[^。]{0,20}?(?:使用|使って|使う|利用|呼び出|起動)|積極的に|(?:使用|利用)して(?:ください|下さい)"
+    ),
     # Korean: ~시/때 사용, 사용하세요, 반드시 사용, 자동으로 사용
-    re.compile(r"(?:시|때|후|경우)[^.。]{0,20}?(?:사용|활용|호출)|(?:사용|활용)하세요|반드시\s*사용|자동으로\s*사용|적극적으로"),
+    re.compile(
+        r"(?:시|때|후|경우)[^.。]{0,20}?(?:사용|활용|호출)|(?:사용|활용)하세요|반드시\s*사용|자동으로\s*사용|적극적으로"
+    ),
     # Chinese: ~时使用, 主动使用, 必须使用, 适用于
-    re.compile(r"(?:时|后|之前|之后|情况下)[^。]{0,20}?(?:使用|调用|启用)|主动使用|必须使用|适用于|请使用"),
+    re.compile(
+        r"(?:时|后|之前|之后|情况下)[^。]{0,20}?(?:使用|调用|启用)|主动使用|必须使用|适用于|请使用"
+    ),
 ]
 
 
@@ -249,14 +268,14 @@ _CJK_RE = re.compile(
     r"\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 )
 CHARS_PER_TOKEN = 4
-TOKEN_METHOD = (
+ESTIMATE_METHOD = (
     "estimated offline: about 4 characters a token for English and other alphabetic text, "
     "1 token for each Chinese, Japanese or Korean character"
 )
 
 
 def estimate_tokens(text: str) -> int:
-    """Tokens ``text`` costs a Claude model, estimated without a tokenizer (see TOKEN_METHOD)."""
+    """Tokens ``text`` costs a Claude model, estimated without a tokenizer (see ESTIMATE_METHOD)."""
     if not text:
         return 0
     cjk = len(_CJK_RE.findall(text))

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.lint.cli import FORMATTERS, FORMATS, exit_status, lint_paths, summary
+from agents.lint.cli import FORMATS, FORMATTERS, exit_status, lint_paths, summary
 from agents.models import Agent, Tool
 
 
