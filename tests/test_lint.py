@@ -124,7 +124,8 @@ def test_an_unknown_tool_gets_a_suggestion():
     lowercase = only(CLEAN.replace("Glob", "ls"), "unknown-tool")
     assert "case-sensitive" in lowercase.message and "'LS' (today 'Glob')" in lowercase.message
     agent_name = only(CLEAN.replace("Glob", "test-runner"), "unknown-tool")
-    assert "Agent(test-runner)" in agent_name.message
+    assert "'Agent(test-runner)'" in agent_name.message
+    assert "'mcp__test-runner'" in agent_name.message
     # An MCP tool and a tool with arguments are not unknown.
     text = CLEAN.replace("Glob", "mcp__github__create_issue, Bash(git diff:*)")
     assert "unknown-tool" not in rules_of(text)

@@ -520,7 +520,10 @@ def _unknown_tool(name: str, key: str, agent: _Agent) -> str:
     if alias:
         return f"{message}; the Claude Code tool for this is {alias!r}"
     if agentfile.NAME_RE.match(name) and "-" in name:
-        return f"{message}; to let it start the {name!r} agent, write 'Agent({name})'"
+        return (
+            f"{message}; if it is an agent this one may start, write 'Agent({name})'; if an "
+            f"MCP server, 'mcp__{name}'"
+        )
     return (
         f"{message}; use a built-in tool (Read, Edit, Bash, ...) or an MCP tool written "
         "mcp__<server>__<tool>"
