@@ -25,7 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from agents.lint import RULES  # noqa: E402
 from agents.lint.cli import lint_paths  # noqa: E402
-from agents.lint.collection import comparable  # noqa: E402
+from agents.lint.collection import (  # noqa: E402
+    SIMILARITY_THRESHOLD,
+    comparable,
+    similar_pairs,
+)
 from agents.lint.rules import parse_for_lint  # noqa: E402
 
 _PLUGIN_RE = re.compile(r"(?:^|__)plugins__(?:[^_].*?__)*?([^_][^/]*?)__agents__")
@@ -84,29 +88,36 @@ def sample(findings, corpus: Path, rule: str, size: int, seed: int) -> None:
 
 
 def pairs(repos, top: int) -> None:
+    """The closest description pairs of each repository, raw scores, and whether lint reports
+    them (at its threshold) or finds them told apart by a word of an agent's name."""
     from rapidfuzz import fuzz
 
     scored = []
     for files in repos.values():
-        descriptions = {}
+        descriptions, names = {}, {}
         for label, content, _ in files:
-            parsed, _, _ = parse_for_lint(content, label)
+            read = parse_for_lint(content, label)
+            parsed = read[0] if isinstance(read, tuple) else None
             if parsed and isinstance(parsed.frontmatter.get("description"), str):
-                descriptions[label] = comparable(parsed.frontmatter["description"])
+                descriptions[label] = parsed.frontmatter["description"]
+                names[label] = str(parsed.frontmatter.get("name", ""))
+        alike = {(p.first, p.second) for p in similar_pairs(descriptions, 0, names)}
         labels = list(descriptions)
         for i, a in enumerate(labels):
             for b in labels[i + 1 :]:
-                scored.append(
-                    (
-                        fuzz.token_set_ratio(descriptions[a], descriptions[b]),
-                        fuzz.token_sort_ratio(descriptions[a], descriptions[b]),
-                        a,
-                        b,
-                    )
+                score = fuzz.token_set_ratio(
+                    comparable(descriptions[a]), comparable(descriptions[b])
                 )
-    scored.sort(reverse=True)
-    for set_score, sort_score, a, b in scored[:top]:
-        print(f"{set_score:5.1f} {sort_score:5.1f}  {a}\n             {b}")
+                if (a, b) not in alike:
+                    verdict = "told apart by name"
+                elif score >= SIMILARITY_THRESHOLD:
+                    verdict = "REPORTED"
+                else:
+                    verdict = "below threshold"
+                scored.append((score, verdict, names[a], names[b], a))
+    scored.sort(key=lambda row: -row[0])
+    for score, verdict, a, b, label in scored[:top]:
+        print(f"{score:5.1f}  {verdict:<18}  {a} / {b}  ({label.split('/')[0]})")
 
 
 def main() -> None:

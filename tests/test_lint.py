@@ -213,6 +213,16 @@ def test_scoped_prohibitions_are_not_read_only_claims():
     assert f.message.startswith("grants Write, Edit but")
 
 
+def test_a_claim_in_a_block_scalar_description_is_quoted_with_its_own_line():
+    text = READ_ONLY.replace(
+        "description: Audits the code. Use before a release.",
+        "description: |\n  Audits the code. Use before a release.\n  Never run commands.",
+    ).replace("Never run commands. Report", "Report")
+    f = only(text, "read-only-with-write-tools")
+    assert '"Never run commands" (line 5)' in f.message
+    assert text.splitlines()[4] == "  Never run commands."
+
+
 def test_a_restricted_bash_is_fine_for_a_read_only_agent():
     text = READ_ONLY.replace("Read, Grep, Bash", "Read, Grep, Bash(git diff:*)")
     assert "read-only-with-write-tools" not in rules_of(text)

@@ -66,10 +66,11 @@ def lint_paths(
     found: list[Finding] = []
     parsed_files = {}
     for label, content, plugin in files:
-        parsed, body_line, unreadable = parse_for_lint(content, label)
-        if parsed is None:
-            found.append(replace(unreadable, file=label))
+        read = parse_for_lint(content, label)
+        if isinstance(read, Finding):
+            found.append(replace(read, file=label))
             continue
+        parsed, body_line = read
         parsed_files[label] = parsed
         found += [
             replace(f, file=label)

@@ -174,9 +174,10 @@ def lint_text(
     description_limit: int = DESCRIPTION_TOKEN_LIMIT,
 ) -> list[Finding]:
     """Parse and lint a file; a file that cannot be parsed gives one ``unreadable`` error."""
-    parsed, body_line, error = parse_for_lint(text, filename)
-    if parsed is None:
-        return [error]
+    read = parse_for_lint(text, filename)
+    if isinstance(read, Finding):
+        return [read]
+    parsed, body_line = read
     return lint(
         parsed,
         registry=registry,
@@ -188,17 +189,17 @@ def lint_text(
 
 def parse_for_lint(
     text: str | bytes, filename: str | None = None
-) -> tuple[agentfile.ParsedFile | None, int | None, Finding]:
-    """(parsed file, line the body starts on, the ``unreadable`` finding if it failed)."""
+) -> tuple[agentfile.ParsedFile, int] | Finding:
+    """(the parsed file, the line its body starts on), or the ``unreadable`` finding."""
     try:
         parsed = agentfile.parse(text, filename)
     except agentfile.AgentFileError as exc:
-        return None, None, finding("unreadable", exc.message, exc.line, None)
+        return finding("unreadable", exc.message, exc.line, None)
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body_line = text[: len(text) - len(parsed.body)].count("\n") + 1
-    return parsed, body_line, finding("unreadable", "", None, None)
+    return parsed, body_line
 
 
 def lint(
@@ -324,9 +325,13 @@ class _Agent:
         return min(self.parsed.key_lines.values(), default=2) - 1
 
     def where(self, phrase: words.Phrase, in_description: bool) -> int:
-        if in_description:
-            return (self.line("description") or 1) + phrase.line
-        return self.body_line + phrase.line
+        if not in_description:
+            return self.body_line + phrase.line
+        # A block scalar ("description: |") starts on the line after the key. Folded and quoted
+        # values can join lines, so a phrase's line inside them is the nearest we can say.
+        source = self.parsed.sources.get("description", "")
+        head = source.split(":", 1)[1].lstrip(" ")[:1] if ":" in source else ""
+        return (self.line("description") or 1) + phrase.line + (head in ("|", ">"))
 
     def say(self, patterns: list, unless_before=None) -> tuple[words.Phrase, int] | None:
         """The first phrase of ``patterns`` in the description or the body, with its file line."""
