@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agents.lint import builtin_registry
 from agents.models import AgentTool, Tool
 from tests.factories import AgentFactory
 
@@ -48,8 +49,9 @@ def test_names_lint_only_those_agents_and_unknown_names_are_refused():
     status, out, _ = run("second")
     assert out.startswith("second:3: warning no-delegation-trigger")
     assert "first" not in out
-    with pytest.raises(CommandError, match="no agent named: missing"):
+    with pytest.raises(CommandError, match="no agent named: missing") as refused:
         call_command("lint_agents", "second", "missing")
+    assert refused.value.returncode == 2  # a usage error, as for python -m agents.lint
     with pytest.raises(CommandError, match="give agent names, or --all"):
         call_command("lint_agents", "second", "--all")
 
@@ -98,3 +100,8 @@ def test_query_count_does_not_grow_with_the_agents_linted():
     few = queries()
     AgentFactory.create_batch(20, tools=2, steps=2)
     assert queries() == few
+
+
+def test_the_linters_built_in_tool_names_are_the_portals_starting_registry():
+    """agentfile's vocabulary (used without a database) and migration 0002 must agree."""
+    assert Tool.registry() == builtin_registry()
