@@ -351,9 +351,10 @@ def test_an_import_over_an_agent_that_went_into_review_meanwhile_is_refused(auth
     stale = Agent.objects.for_export().get(pk=agent.pk)  # what the importer loaded
     agent.transition("submit", author)
 
-    with pytest.raises(WorkflowError, match="in review"), transaction.atomic():
-        stale.apply_file(agentfile.parse(REVIEWER))
-        stale.record_revision(author, note="Imported")
+    with pytest.raises(WorkflowError, match="in review"):
+        with transaction.atomic():
+            stale.apply_file(agentfile.parse(REVIEWER))
+            stale.record_revision(author, note="Imported")
 
     agent.refresh_from_db()
     assert agent.status == Agent.Status.IN_REVIEW
