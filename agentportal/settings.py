@@ -13,6 +13,8 @@ Environment variables:
     LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES  login throttling. Default: 5 failures, 15 minutes.
     TRUSTED_PROXY_COUNT  reverse proxies in front of the app that append to X-Forwarded-For.
                      Default: 0 (the client address is REMOTE_ADDR; the header is ignored).
+    AGENT_LINT_DESCRIPTION_TOKEN_BUDGET  description tokens the portal's agents may spend
+                     together in the main conversation (lint). Default: 15000.
 """
 
 from __future__ import annotations
@@ -240,6 +242,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
 MAIL_RETRY_DELAY = timedelta(minutes=1)
 MAIL_RETRY_MAX_DELAY = timedelta(hours=1)
+
+# Agent lint: Claude Code warns past 15,000 tokens of agent descriptions.
+AGENT_LINT_DESCRIPTION_TOKEN_BUDGET = int(
+    os.environ.get("AGENT_LINT_DESCRIPTION_TOKEN_BUDGET", "15000")
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

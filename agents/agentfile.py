@@ -45,6 +45,54 @@ MEMORY_SCOPES = ("user", "project", "local")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 ISOLATIONS = ("worktree",)
 
+# Claude Code's built-in tools, and the legacy names still found in files with the tool that
+# replaced each (late 2026). The portal's Tool table starts from the same lists (migration 0002)
+# and admins extend it; code without a database (the linter) uses these.
+BUILTIN_TOOLS = (
+    "Agent",
+    "Bash",
+    "Edit",
+    "Glob",
+    "Grep",
+    "Read",
+    "Write",
+    "NotebookEdit",
+    "WebFetch",
+    "WebSearch",
+    "TodoWrite",
+    "Skill",
+    "TaskCreate",
+    "TaskGet",
+    "TaskList",
+    "TaskUpdate",
+    "TaskOutput",
+    "TaskStop",
+    "LSP",
+    "Monitor",
+    "PowerShell",
+    "AskUserQuestion",
+    "ToolSearch",
+    "EnterWorktree",
+    "ExitWorktree",
+    "SendMessage",
+    "Artifact",
+    "CronCreate",
+    "CronDelete",
+    "CronList",
+    "ListMcpResourcesTool",
+    "ReadMcpResourceTool",
+)
+LEGACY_TOOLS = {
+    "MultiEdit": "Edit",
+    "NotebookRead": "Read",
+    "LS": "Glob",
+    "Task": "Agent",
+    "BashOutput": "TaskOutput",
+    "KillShell": "TaskStop",
+    "KillBash": "TaskStop",
+    "SlashCommand": "Skill",
+}
+
 # mcp__server, mcp__server__tool, mcp__server__*
 MCP_TOOL_RE = re.compile(r"^mcp__[A-Za-z0-9_.-]+?(?:__(?:[A-Za-z0-9_.-]+|\*))?$")
 # A tool with an argument, e.g. Agent(worker, researcher) or Bash(git status:*).
