@@ -130,3 +130,11 @@ def migrated_data(db):
 def fast_password_hashing(settings):
     # The cast of users is created in nearly every test; real hashing would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def page(live_server):
+    """A Chromium page signed in as nobody, on the live test server (tests/browser.py)."""
+    from .browser import browser_page
+
+    yield from browser_page(live_server)

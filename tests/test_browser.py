@@ -5,15 +5,14 @@ CI installs Chromium (``.ci/run``); elsewhere these tests skip, saying why, when
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.urls import reverse
 
 from agents import filebridge
 from agents.importing import import_file
 from agents.models import Agent
+
+from .browser import log_in_admin
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,48 +21,6 @@ pytestmark = [
     pytest.mark.usefixtures("migrated_data"),
 ]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Closed network here: without these Chromium keeps trying to reach Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page(live_server):
-    if CHROMIUM is None:
-        reason = "Chromium is not installed (apt-get install chromium); .ci/run installs it"
-        if os.environ.get("AGENTPORTAL_REQUIRE_BROWSER"):
-            pytest.fail(reason)  # CI must not pass by skipping the browser
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # between browser steps are plain synchronous code all the same.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True, base_url=live_server.url)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def log_in(page, username: str, password: str) -> None:
-    page.goto(reverse("admin:login"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
-
 
 def test_an_admin_edits_an_agent_moves_a_step_and_downloads_the_file(
     page, django_user_model, example_bytes
@@ -71,7 +28,7 @@ def test_an_admin_edits_an_agent_moves_a_step_and_downloads_the_file(
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
     import_file("python-backend-expert.md", example_bytes, publish=True)
     agent = Agent.objects.get(name="python-backend-expert")
-    log_in(page, "boss", "pw-boss-123")
+    log_in_admin(page, "boss", "pw-boss-123")
 
     page.goto(reverse("admin:agents_agent_change", args=[agent.pk]))
     preview = page.locator("pre.agent-file-preview")
@@ -97,7 +54,7 @@ def test_an_admin_edits_an_agent_moves_a_step_and_downloads_the_file(
 
 def test_a_bad_name_typed_in_the_browser_is_refused_and_nothing_is_saved(page, django_user_model):
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
-    log_in(page, "boss", "pw-boss-123")
+    log_in_admin(page, "boss", "pw-boss-123")
 
     page.goto(reverse("admin:agents_agent_add"))
     page.fill("#id_name", "Code Reviewer")
