@@ -53,7 +53,11 @@ def agents(author, other_author):
         ("author", "pw-author", lambda agents: reverse("import")),
         ("reviewer", "pw-reviewer", lambda agents: reverse("agents:queue")),
         ("reviewer", "pw-reviewer", lambda agents: reverse("agents:review", args=[agents[1].slug])),
-        ("reviewer", "pw-reviewer", lambda agents: reverse("agents:history", args=[agents[1].slug])),
+        (
+            "reviewer",
+            "pw-reviewer",
+            lambda agents: reverse("agents:history", args=[agents[1].slug]),
+        ),
         ("reviewer", "pw-reviewer", lambda agents: reverse("agents:activity")),
     ],
     ids=[
