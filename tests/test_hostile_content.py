@@ -96,9 +96,7 @@ def test_markup_in_any_field_never_runs_on_any_page(page, hostile, who, reader):
         response = page.goto(address)
         assert response.status < 500, address
         assert "script-src 'self'" in response.headers["content-security-policy"], address
-        for link in page.locator("a[href^='javascript:' i]").all():
-            raise AssertionError(f"{address}: a javascript: link was rendered: {link}")
-        for element in page.locator("[onerror], [onload], [onclick]").all():
-            raise AssertionError(f"{address}: an event handler attribute was rendered")
+        assert page.locator("a[href^='javascript:' i]").count() == 0, address
+        assert page.locator("[onerror], [onload], [onclick]").count() == 0, address
         assert page.evaluate("() => window.__xss") is None, address
     assert dialogs == []
