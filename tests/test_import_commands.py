@@ -187,3 +187,17 @@ def test_export_refuses_two_agents_that_would_share_a_file(tmp_path):
     with pytest.raises(CommandError, match="Team-Reviewer, Team/Reviewer -> .*Team-Reviewer.md"):
         call_command("export_agents", "--out", str(tmp_path / "out"), "--all", stdout=StringIO())
     assert not (tmp_path / "out").exists()
+
+
+def test_comment_lines_before_the_first_key_come_back_from_the_database(tmp_path):
+    # They are kept under the empty-string key of yaml_sources (a JSON column).
+    text = REVIEWER.replace("---\nname:", "---\n# Maintained by the platform team.\n\n# v2\nname:")
+    path = write(tmp_path, "code-reviewer.md", text)
+    run("import_agents", str(path))
+
+    agent = Agent.objects.for_export().get()
+
+    assert agent.render() == text
+    assert agent.revisions.get().text == text
+    run("export_agents", "--out", str(tmp_path / "out"), "--all")
+    assert (tmp_path / "out" / "code-reviewer.md").read_text() == text
