@@ -159,10 +159,9 @@ def split_tools(value: Any) -> list[str]:
     """The tool names a ``tools`` value lists, in order: a comma string or a YAML list.
 
     Commas inside parentheses belong to the tool (``Agent(worker, researcher)``); empty entries
-    (a trailing comma) and empty values are dropped. Anything else but text or a list of texts
-    is a TypeError
-    (``validate`` says so first, with the line): a list or map is never turned into text, since
-    its text can be any size (a YAML alias bomb expands to billions of entries that way).
+    (a trailing comma) and empty values are dropped. Any other value that is not text or a list
+    of texts is a TypeError (``validate`` says so first, with the line): a list or map is never
+    turned into text, since its text can be any size (an alias bomb's runs to gigabytes).
     """
     if is_empty(value):
         return []
@@ -366,8 +365,8 @@ def _measure(top: yaml.Node, sizes: dict[int, int], repeated: int) -> int:
 # --- Parsing --------------------------------------------------------------------------------
 
 _CLOSING_RE = re.compile(r"^-{3,}[ \t]*$")
-# Characters that end a line somewhere (a terminal, YAML 1.1, str.splitlines) or control it.
-_LINE_BREAK_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, and those that end a line somewhere (YAML 1.1, str.splitlines).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TOP_KEY_RE = re.compile(r"^([^\s#:\-?\[\]{},&*!|>'\"%@`][^:\n]*?)\s*:(?=\s|$)")
 
 
@@ -1068,7 +1067,7 @@ def validate(
         errors.append(Notice(f"'name' must be text, not {name!r}: put it in quotes", field="name"))
     elif "name" in too_long:
         pass
-    elif _LINE_BREAK_RE.search(name):
+    elif _CONTROL_RE.search(name):
         errors.append(Notice("'name' must be one line, without control characters", field="name"))
     elif not NAME_RE.match(name):
         lenient.append(

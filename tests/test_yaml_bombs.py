@@ -228,3 +228,22 @@ def test_a_file_with_a_number_python_cannot_print_is_imported_as_text(tmp_path):
         "a number of more than 4,000 digits)"
     ) in output
     assert Agent.objects.get().extra_frontmatter == {"version": "9" * 5000}
+
+
+def test_an_alias_bomb_in_one_key_of_a_file_that_needs_repairs_is_refused(tmp_path):
+    # The unquoted ': ' sends the file through the key-by-key repair, which loads each key alone.
+    levels = ['&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 8):
+        previous, current = chr(ord("a") + level - 1), chr(ord("a") + level)
+        levels.append(f"&{current} [" + ",".join([f"*{previous}"] * 10) + "]")
+    text = (
+        "---\nname: bomb\ndescription: Use when: tests fail\n"
+        f"x-bomb: [{', '.join(levels)}]\n---\nB\n"
+    )
+    path = write(tmp_path, "bomb.md", text)
+
+    (status, output), peak = peak_memory(run, "import_agents", str(path))
+
+    assert status == 1
+    assert output.startswith(f"error: {path}:4: YAML aliases (*name) in 'x-bomb' repeat more than")
+    assert peak < FEW_MEGABYTES
