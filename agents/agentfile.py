@@ -836,11 +836,17 @@ def _emit_entry(key: str, value: Any, style: str | None) -> str:
     if isinstance(value, str) and style:
         value = _StyledStr(value)
         value.style = style
+    return dump_yaml({key: value})
+
+
+def dump_yaml(value: Any) -> str:
+    """YAML text for ``value``, written as ``render`` writes values: it reads back the same
+    (PyYAML's own dump writes NEL raw in single quotes, which reads back as a space)."""
     stream = io.StringIO()
     dumper = _Dumper(stream)
     try:
         dumper.open()
-        dumper.serialize(dumper.represent_data({key: value}))
+        dumper.serialize(dumper.represent_data(value))
         dumper.close()
     finally:
         dumper.dispose()

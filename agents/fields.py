@@ -9,11 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .agentfile import AgentFileError, load_yaml
-
-
-def dump_yaml(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+from .agentfile import AgentFileError, dump_yaml, load_yaml
 
 
 class YAMLFormField(forms.CharField):

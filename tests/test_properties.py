@@ -560,6 +560,7 @@ PREFIXES = ["", "# A comment before the first key.\n", "# one\n\n# two\n"]
 @given(frontmatters(), bodies(), st.sampled_from(PREFIXES))
 @example({"name": "a", "description": "x", "maxTurns": -1, "hooks": {"_": None}}, "", PREFIXES[2])
 @example({"name": "a", "description": "nul \x00 here"}, "", "")
+@example({"name": "a", "description": "x", "hooks": {"a": "\x85"}}, "", "")  # NEL in a YAMLField
 def test_an_imported_file_comes_back_from_the_database_byte_for_byte(frontmatter, body, prefix):
     text = render(frontmatter, body).replace("---\n", "---\n" + prefix, 1)
     registry = Tool.registry()
