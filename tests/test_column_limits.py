@@ -187,3 +187,17 @@ def test_a_long_member_path_is_shortened_in_the_middle_of_the_revision_note(tmp_
     assert note.startswith(f"Imported from {path}:folder-fff")
     assert note.endswith("ffff/code-reviewer.md")
     assert "…" in note
+
+
+def test_a_step_title_too_long_for_its_column_stays_in_the_steps_text(tmp_path):
+    title = "Read " * 50  # 250 characters, in bold
+    text = REVIEWER + f"\n## Instructions\n\n1. **{title.strip()}**: every file.\n2. Report.\n"
+    path = write(tmp_path, "a.md", text)
+
+    status, output = run("import_agents", str(path))
+
+    assert status == 0, output
+    agent = Agent.objects.for_export().get()
+    first = agent.steps.get(position=1)
+    assert (first.title, first.text) == ("", f"**{title.strip()}**: every file.")
+    assert agent.render() == text
