@@ -120,9 +120,33 @@ KNOWN_KEYS = (
 TOOL_LIST_KEYS = ("tools", "disallowedTools")
 
 MAX_FILE_BYTES = 1024 * 1024
+
+# The longest text the portal stores for each of these keys: the database columns take their
+# max_length from here, and validate() refuses a longer value before anything is saved.
+MAX_LENGTH: dict[str, int] = {
+    "name": 200,
+    "model": 100,
+    "color": 20,
+    "permissionMode": 40,
+    "memory": 20,
+    "effort": 20,
+    "isolation": 20,
+}
+MAX_TOOL_NAME_LENGTH = 300  # one entry of tools or disallowedTools
+MAX_STEP_TITLE_LENGTH = 200  # a longer bold title stays part of the step's text
+MAX_TURNS = 2**31 - 1  # PostgreSQL's integer; SQLite's is larger, so this is the one limit
+
+# How much YAML aliases (*name) may repeat in one document, counting each value and each
+# character of text once per time it is repeated. Aliases share one node, so reading stays
+# cheap whatever they say; anything that walks the value (comparing, rendering, saving, turning
+# it into text) pays for every repetition, and a few hundred bytes of nested aliases can ask for
+# billions. Real files alias a tool list or a map now and then, far below this.
+MAX_ALIAS_EXPANSION = 100_000
+
 # libyaml's loader when PyYAML was built with it: same results, several times faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HUGE_WIDTH = 2**30
+_HUGE_NUMBER = 10**4000
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -152,6 +176,11 @@ class AgentFileError(ValueError):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
+class YAMLAliasError(AgentFileError):
+    """A YAML document whose aliases expand too far or contain themselves (``line`` counts from
+    the first line of the YAML text given to the loader)."""
+
+
 @dataclass
 class ParsedFile:
     """An agent file as plain data.
@@ -179,16 +208,22 @@ def split_tools(value: Any) -> list[str]:
     """The tool names a ``tools`` value lists, in order: a comma string or a YAML list.
 
     Commas inside parentheses belong to the tool (``Agent(worker, researcher)``); empty entries
-    (a trailing comma) are dropped.
+    (a trailing comma) and empty values are dropped. Any other value that is not text or a list
+    of texts is a TypeError (``validate`` says so first, with the line): a list or map is never
+    turned into text, since its text can be any size (an alias bomb's runs to gigabytes).
     """
-    if value is None:
+    if is_empty(value):
         return []
     if isinstance(value, list):
         names: list[str] = []
         for item in value:
-            names.extend(split_tools(item) if isinstance(item, str) else [str(item)])
+            if not isinstance(item, str):
+                raise TypeError(f"a tool name must be text, not {type(item).__name__}")
+            names.extend(split_tools(item))
         return names
-    text = str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"tools must be text or a list, not {type(value).__name__}")
+    text = value
     names, depth, current = [], 0, []
     for char in text:
         if char == "(":
@@ -208,6 +243,38 @@ def join_tools(names: Iterable[str]) -> str:
     return ", ".join(names)
 
 
+def tool_list_problem(key: str, value: Any) -> str:
+    """Why a ``tools``/``disallowedTools`` value is not a list of tool names, or ''."""
+    if is_empty(value) or isinstance(value, str):
+        return ""
+    if not isinstance(value, list):
+        return (
+            f"{key} must be tool names separated by commas, not {_kind(value)}: "
+            "write e.g. 'Read, Grep, Bash'"
+        )
+    for position, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            return (
+                f"entry {position} of {key} is {_kind(item)}, not a tool name: list tool names "
+                "as text, e.g. 'Read, Grep, Bash'"
+            )
+    return ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"true/false ({value!r})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
 def classify_tool(name: str, known: Mapping[str, str | None]) -> tuple[str, str | None]:
     """('builtin'|'legacy'|'mcp'|'unknown', replacement) for a tool name.
 
@@ -223,9 +290,132 @@ def classify_tool(name: str, known: Mapping[str, str | None]) -> tuple[str, str 
     return "unknown", None
 
 
+# --- Loading YAML ---------------------------------------------------------------------------
+
+
+class BoundedLoader(_Loader):
+    """PyYAML's safe loader, refusing a document whose aliases repeat more than
+    ``MAX_ALIAS_EXPANSION`` values and characters, or contain themselves.
+
+    Every YAML the portal reads goes through it (``load_yaml``). The document's nodes are
+    measured once composed and before any value is built, each node once (aliases share
+    nodes), so a refusal costs as little as reading the text.
+    """
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _check_aliases(node)
+        return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML lets Python's own errors through for a date like 2024-02-30 or a number of
+        # thousands of digits; a number Python cannot even print would fail later, anywhere.
+        try:
+            value = super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            problem = "a number of more than 4,000 digits" if "digits" in str(exc) else str(exc)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {problem}", node.start_mark
+            ) from None
+        if isinstance(value, int) and abs(value) >= _HUGE_NUMBER:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "cannot read this value: a number of more than 4,000 digits",
+                node.start_mark,
+            )
+        return value
+
+
+def load_yaml(text: str) -> Any:
+    """The value of a YAML document (safe types only).
+
+    Raises ``yaml.YAMLError`` for text that is not YAML, and ``YAMLAliasError`` (with the line of
+    the key or item whose aliases go too far) for an alias bomb or a recursive alias.
+    """
+    return yaml.load(text, Loader=BoundedLoader)  # noqa: S506 (a safe loader)
+
+
+class _AliasProblem(Exception):
+    pass
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    tops: list[tuple[str, yaml.Node, list[yaml.Node]]] = []  # what to call it, where, its nodes
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            label = f"'{key.value}'" if isinstance(key, yaml.ScalarNode) else "this key"
+            tops.append((label, key, [key, value]))
+    elif isinstance(root, yaml.SequenceNode):
+        tops = [("this item", item, [item]) for item in root.value]
+    sizes: dict[int, int] = {}  # id(node) -> its size with every alias expanded
+    repeated = 0
+    for label, start, nodes in tops:
+        try:
+            for node in nodes:
+                repeated = _measure(node, sizes, repeated)
+        except _AliasProblem as problem:
+            if problem.args[0] == "recursive":
+                message = (
+                    f"{label} holds a YAML alias inside its own anchor (&name ... *name): "
+                    "a value cannot contain itself"
+                )
+            else:
+                message = (
+                    f"YAML aliases (*name) in {label} repeat more than "
+                    f"{MAX_ALIAS_EXPANSION:,} values and characters: refused as an alias bomb; "
+                    "write the values out instead"
+                )
+            raise YAMLAliasError(message, start.start_mark.line + 1) from None
+
+
+def _measure(top: yaml.Node, sizes: dict[int, int], repeated: int) -> int:
+    """Record the expanded size of ``top`` and everything under it in ``sizes``; return
+    ``repeated`` plus what aliases under it repeat. Iterative: nesting may be deep."""
+
+    def own(node: yaml.Node) -> int:
+        return 1 + len(node.value) if isinstance(node, yaml.ScalarNode) else 1
+
+    def children(node: yaml.Node) -> Iterable[yaml.Node]:
+        if isinstance(node, yaml.MappingNode):
+            return (child for pair in node.value for child in pair)
+        return iter(node.value) if isinstance(node, yaml.SequenceNode) else iter(())
+
+    def seen_again(size: int) -> int:
+        if repeated + size > MAX_ALIAS_EXPANSION:
+            raise _AliasProblem("too big")
+        return repeated + size
+
+    if id(top) in sizes:  # the whole item is an alias
+        return seen_again(sizes[id(top)])
+    open_nodes = {id(top)}  # being measured: meeting one of them again is a cycle
+    stack: list[list[Any]] = [[top, children(top), own(top)]]
+    while stack:
+        frame = stack[-1]
+        child = next(frame[1], None)
+        if child is None:
+            stack.pop()
+            open_nodes.discard(id(frame[0]))
+            sizes[id(frame[0])] = frame[2]
+            if stack:
+                stack[-1][2] += frame[2]
+        elif id(child) in open_nodes:
+            raise _AliasProblem("recursive")
+        elif id(child) in sizes:
+            repeated = seen_again(sizes[id(child)])
+            frame[2] += sizes[id(child)]
+        else:
+            open_nodes.add(id(child))
+            stack.append([child, children(child), own(child)])
+    return repeated
+
+
 # --- Parsing --------------------------------------------------------------------------------
 
 _CLOSING_RE = re.compile(r"^-{3,}[ \t]*$")
+# Control characters, and those that end a line somewhere (YAML 1.1, str.splitlines).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TOP_KEY_RE = re.compile(r"^([^\s#:\-?\[\]{},&*!|>'\"%@`][^:\n]*?)\s*:(?=\s|$)")
 
 
@@ -378,9 +568,12 @@ def _load_frontmatter(fm_text: str, first_line: int, warnings: list[Notice]) -> 
 def _load_mapping(fm_text: str, first_line: int) -> _Loaded:
     if not fm_text.strip():
         raise AgentFileError("the frontmatter is empty: it needs at least 'name' and 'description'")
-    loader = _Loader(fm_text)
+    loader = BoundedLoader(fm_text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except YAMLAliasError as exc:
+            raise AgentFileError(exc.message, first_line + exc.line - 1) from None
         if not isinstance(node, yaml.MappingNode):
             raise AgentFileError(
                 "the frontmatter must be YAML 'key: value' lines, not a single value or a list",
@@ -416,10 +609,6 @@ def _load_mapping(fm_text: str, first_line: int) -> _Loaded:
         stop = starts[index + 1] if index + 1 < len(starts) else len(lines)
         sources[key_node.value] = "".join(lines[starts[index] : stop])
     return frontmatter, sources, prefix, seen
-
-
-def _load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
 
 
 _YAML_LINE_RE = re.compile(r"[^\n\x85\u2028\u2029]*(?:[\n\x85\u2028\u2029]|\Z)")
@@ -484,10 +673,13 @@ def _repair(fm_text: str, first_line: int, warnings: list[Notice]) -> _Loaded | 
             )
         seen[key] = key_line
         text = "".join(entry_lines)
+        error: yaml.YAMLError | None = None
         try:
-            value = _load(text)
-        except yaml.YAMLError:
-            value = None
+            value = load_yaml(text)
+        except yaml.YAMLError as exc:
+            value, error = None, exc
+        except YAMLAliasError as exc:
+            raise AgentFileError(exc.message, key_line + exc.line - 1) from None
         if isinstance(value, dict) and list(value) == [key]:
             frontmatter[key] = value[key]
             sources[key] = text
@@ -498,7 +690,7 @@ def _repair(fm_text: str, first_line: int, warnings: list[Notice]) -> _Loaded | 
         frontmatter[key] = plain
         warnings.append(
             Notice(
-                f"'{key}' is not valid YAML as written ({_why_plain_fails(plain)}); "
+                f"'{key}' is not valid YAML as written ({_why_plain_fails(plain, error)}); "
                 "read it as the plain text the author wrote and will write it quoted",
                 key_line,
                 key,
@@ -532,7 +724,9 @@ def _as_written(entry_lines: list[str], key: str) -> str | None:
     return value if value else None
 
 
-def _why_plain_fails(value: str) -> str:
+def _why_plain_fails(value: str, error: yaml.YAMLError | None) -> str:
+    if isinstance(error, yaml.constructor.ConstructorError) and error.problem:
+        return error.problem  # a date that is not one, a number too long
     if value.startswith("*"):
         return "a value starting with '*' reads as a YAML alias"
     if value[:1] in ("`", "@", "%"):
@@ -621,7 +815,7 @@ def render(
     sources = sources or {}
     out = ["---\n", prefix if _is_comment_block(prefix) else ""]
     for key, value in frontmatter.items():
-        if key in TOOL_LIST_KEYS and value is not None:
+        if key in TOOL_LIST_KEYS and not is_empty(value):
             value = join_tools(split_tools(value))
         if is_empty(value):
             continue
@@ -645,8 +839,8 @@ def _is_comment_block(text: str) -> bool:
 
 def _source_still_valid(key: str, value: Any, source: str) -> bool:
     try:
-        loaded = _load(source)
-    except yaml.YAMLError:
+        loaded = load_yaml(source)
+    except (yaml.YAMLError, YAMLAliasError):
         return False
     if not isinstance(loaded, dict) or list(loaded) != [key]:
         return False
@@ -677,8 +871,8 @@ def _style_of(source: str | None) -> str | None:
     if not source:
         return None
     try:
-        node = yaml.compose(source, Loader=_Loader)
-    except yaml.YAMLError:
+        node = yaml.compose(source, Loader=BoundedLoader)
+    except (yaml.YAMLError, YAMLAliasError):
         return None
     if isinstance(node, yaml.MappingNode) and node.value:
         value_node = node.value[0][1]
@@ -691,11 +885,17 @@ def _emit_entry(key: str, value: Any, style: str | None) -> str:
     if isinstance(value, str) and style:
         value = _StyledStr(value)
         value.style = style
+    return dump_yaml({key: value})
+
+
+def dump_yaml(value: Any) -> str:
+    """YAML text for ``value``, written as ``render`` writes values: it reads back the same
+    (PyYAML's own dump writes NEL raw in single quotes, which reads back as a space)."""
     stream = io.StringIO()
     dumper = _Dumper(stream)
     try:
         dumper.open()
-        dumper.serialize(dumper.represent_data({key: value}))
+        dumper.serialize(dumper.represent_data(value))
         dumper.close()
     finally:
         dumper.dispose()
@@ -873,7 +1073,7 @@ def _lift_steps(section: str) -> list[BodyPart] | None:
         raw = "".join(item)
         raw = raw[raw.index(". ") + 2 :].removesuffix("\n")
         title_match = _STEP_TITLE_RE.match(raw)
-        if title_match:
+        if title_match and len(title_match.group("title")) <= MAX_STEP_TITLE_LENGTH:
             step = Step(title_match.group("title"), title_match.group("text"))
         else:
             step = Step("", raw)
@@ -904,19 +1104,35 @@ def validate(
 
     ``strict`` is for what people type in the portal: a name off the pattern, an unknown tool,
     model or color is an error. An imported file keeps them (the file is the author's) and gets a
-    warning instead. An empty description is an error either way.
+    warning instead. An empty description, a value longer than the portal stores
+    (``MAX_LENGTH``, ``MAX_TURNS``), a NUL character and a tool entry that is not text are errors
+    either way.
     """
     errors: list[Notice] = []
     warnings: list[Notice] = []
     lenient = warnings if not strict else errors
+
+    too_long = set()
+    for key, limit in MAX_LENGTH.items():
+        value = frontmatter.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            too_long.add(key)
+            errors.append(
+                Notice(f"{key} is {len(value):,} characters long; at most {limit:,}", field=key)
+            )
+    for key, value in frontmatter.items():
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            errors.append(Notice(_nul_message(key), field=key))
 
     name = frontmatter.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
         errors.append(Notice("'name' is required", field="name"))
     elif not isinstance(name, str):
         errors.append(Notice(f"'name' must be text, not {name!r}: put it in quotes", field="name"))
-    elif "\n" in name or len(name) > 200:
-        errors.append(Notice("'name' must be one line of at most 200 characters", field="name"))
+    elif "name" in too_long:
+        pass
+    elif _CONTROL_RE.search(name):
+        errors.append(Notice("'name' must be one line, without control characters", field="name"))
     elif not NAME_RE.match(name):
         lenient.append(
             Notice(
@@ -935,8 +1151,10 @@ def validate(
         )
 
     model = frontmatter.get("model")
-    if model not in (None, "") and not (
-        isinstance(model, str) and (model in MODEL_ALIASES or MODEL_ID_RE.match(model))
+    if (
+        "model" not in too_long
+        and model not in (None, "")
+        and not (isinstance(model, str) and (model in MODEL_ALIASES or MODEL_ID_RE.match(model)))
     ):
         lenient.append(
             Notice(
@@ -953,12 +1171,14 @@ def validate(
         ("isolation", ISOLATIONS),
     ):
         value = frontmatter.get(key)
-        if value not in (None, "") and value not in allowed:
+        if key not in too_long and value not in (None, "") and value not in allowed:
             lenient.append(
                 Notice(f"unknown {key} {value!r}: use one of {', '.join(allowed)}", field=key)
             )
     max_turns = frontmatter.get("maxTurns")
-    if max_turns is not None and (
+    if isinstance(max_turns, int) and not isinstance(max_turns, bool) and max_turns > MAX_TURNS:
+        errors.append(Notice(f"maxTurns is {max_turns:,}; at most {MAX_TURNS:,}", field="maxTurns"))
+    elif max_turns is not None and (
         not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1
     ):
         lenient.append(
@@ -971,7 +1191,24 @@ def validate(
         )
 
     for key in TOOL_LIST_KEYS:
+        problem = tool_list_problem(key, frontmatter.get(key))
+        if problem:
+            errors.append(Notice(problem, field=key))
+            continue
         for tool in split_tools(frontmatter.get(key)):
+            if len(tool) > MAX_TOOL_NAME_LENGTH:
+                errors.append(
+                    Notice(
+                        f"a tool name in {key} is {len(tool):,} characters long; at most "
+                        f"{MAX_TOOL_NAME_LENGTH:,}",
+                        field=key,
+                    )
+                )
+                continue
+            if "\x00" in tool:
+                if not isinstance(frontmatter[key], str):  # else said above
+                    errors.append(Notice(_nul_message(key), field=key))
+                continue
             kind, replacement = classify_tool(tool, known_tools)
             if kind == "unknown":
                 lenient.append(
@@ -989,3 +1226,7 @@ def validate(
                     )
                 )
     return errors, warnings
+
+
+def _nul_message(key: str) -> str:
+    return f"{key!r} holds a NUL character (\\0): the portal cannot store it; remove it"

@@ -9,9 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-
-def dump_yaml(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+from .agentfile import AgentFileError, dump_yaml, load_yaml
 
 
 class YAMLFormField(forms.CharField):
@@ -27,13 +25,15 @@ class YAMLFormField(forms.CharField):
         if not text.strip():
             return None
         try:
-            return yaml.safe_load(text)
+            return load_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""
             raise ValidationError(
                 f"Not valid YAML{where}: {getattr(exc, 'problem', exc)}", code="invalid"
             ) from None
+        except AgentFileError as exc:  # aliases that expand too far
+            raise ValidationError(f"Line {exc.line}: {exc.message}", code="invalid") from None
 
 
 class YAMLField(models.TextField):

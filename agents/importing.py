@@ -3,13 +3,19 @@
 Used by ``manage.py import_agents`` and the admin's import page: each file is read with
 ``agentfile.parse``, checked with ``agentfile.validate`` and saved with ``Agent.apply_file``. A file
 that fails saves nothing of itself; ``import_batch`` makes a whole batch all-or-nothing.
+
+Files come from anyone: every name shown goes through ``printable`` (a member named
+``x.md\nerror: y.md`` must not forge a line of the report), a damaged archive member is one
+error among the others, and a value the database would refuse is refused before saving.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from io import BytesIO
@@ -17,11 +23,11 @@ from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from . import agentfile, filebridge, permissions, workflow
-from .models import Agent, Event, StagedFile, StagedImport, Tool
+from .models import Agent, Event, Revision, StagedFile, StagedImport, Tool
 from .workflow import WorkflowError
 
 MAX_FILES_PER_BATCH = 500
@@ -32,6 +38,20 @@ STAGED_IMPORT_MAX_AGE = timedelta(hours=1)  # a preview can be confirmed for thi
 
 class BatchError(ValueError):
     """The batch as a whole is refused (too many files, too big, an archive that is not one)."""
+
+
+# Control characters, line and paragraph separators (NEL, U+2028...), bidirectional overrides
+# and lone surrogates (undecodable bytes in a file name on Linux).
+_UNPRINTABLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+NAME_WARNING = "the file name contains control characters; they are shown escaped (\\n, ...)"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped as Python writes them (``\\n``, ``\\u2028``):
+    one line, shown as it is, whatever a file or archive member is called."""
+    return _UNPRINTABLE_RE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 @dataclass
@@ -46,42 +66,81 @@ class Entry:
 def read_zip(source: str, data: bytes) -> list[Entry]:
     """The ``.md`` files in a zip archive, checked before anything is inflated.
 
-    Entries with absolute paths, ``..`` segments or symlinks are refused one by one; an archive
-    with too many files, too many bytes or a suspicious compression ratio is refused whole.
+    Entries with absolute paths, ``..`` segments or symlinks are refused one by one, and so is
+    a member that cannot be read (damaged, encrypted, an unknown compression, a size that is not
+    the one its header gives); an archive with too many files, too many bytes or a suspicious
+    compression ratio is refused whole, and one without ``.md`` files is an error that says so.
     """
     try:
         archive = zipfile.ZipFile(BytesIO(data))
-    except (zipfile.BadZipFile, OSError):
-        raise BatchError(f"{source}: not a readable zip archive") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise BatchError(f"{printable(source)}: not a readable zip archive") from None
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
         markdown = [info for info in members if info.filename.lower().endswith(".md")]
+        if not markdown:
+            return [Entry(source, error=agentfile.AgentFileError(_no_markdown(members)))]
         if len(markdown) > MAX_FILES_PER_BATCH:
             raise BatchError(
-                f"{source}: {len(markdown)} .md files; a batch may hold at most "
+                f"{printable(source)}: {len(markdown)} .md files; a batch may hold at most "
                 f"{MAX_FILES_PER_BATCH}"
             )
         total = sum(info.file_size for info in markdown)
         if total > MAX_BATCH_BYTES:
             raise BatchError(
-                f"{source}: {total:,} bytes once uncompressed; a batch may hold at most "
-                f"{MAX_BATCH_BYTES:,}"
+                f"{printable(source)}: {total:,} bytes once uncompressed; a batch may hold at "
+                f"most {MAX_BATCH_BYTES:,}"
             )
         entries = []
         for info in markdown:
             name = f"{source}:{info.filename}"
-            problem = _zip_entry_problem(info)
-            if problem:
+            problem = _zip_entry_problem(info) or _read_member(archive, info)
+            if isinstance(problem, str):
                 entries.append(Entry(name, error=agentfile.AgentFileError(problem)))
-                continue
-            with archive.open(info) as member:
-                # Never trust the sizes in the header: read at most one byte past the limit.
-                content = member.read(agentfile.MAX_FILE_BYTES + 1)
-            if len(content) > agentfile.MAX_FILE_BYTES:
+            elif len(problem) > agentfile.MAX_FILE_BYTES:
                 entries.append(Entry(name, error=_too_large(info.file_size)))
             else:
-                entries.append(Entry(name, content))
+                entries.append(Entry(name, problem))
         return entries
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")
+
+
+def _no_markdown(members: list[zipfile.ZipInfo]) -> str:
+    inner = [info.filename for info in members if info.filename.lower().endswith(ARCHIVE_SUFFIXES)]
+    if inner:
+        names = ", ".join(printable(name) for name in inner[:3]) + (", ..." if inner[3:] else "")
+        return f"no .md files in the archive; it holds another archive ({names}): unzip it first"
+    return "no .md files in the archive: nothing to import"
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
+    """The member's bytes, or why they cannot be read."""
+    try:
+        with archive.open(info) as member:
+            # Never trust the sizes in the header: read at most one byte past the limit.
+            content = member.read(agentfile.MAX_FILE_BYTES + 1)
+    except NotImplementedError:
+        return (
+            f"compressed with a method the portal cannot read (number {info.compress_type}); "
+            "zip it again with the usual compression (deflate)"
+        )
+    except zipfile.BadZipFile as exc:
+        detail = "its CRC-32 checksum does not match" if "CRC" in str(exc) else str(exc)
+        return f"damaged in the archive ({detail}); nothing of it was read"
+    except zlib.error:
+        return "damaged in the archive (its compressed data cannot be inflated)"
+    except EOFError:
+        return "damaged in the archive (its data ends early)"
+    except (RuntimeError, OSError, ValueError) as exc:
+        return f"cannot be read from the archive ({exc})"
+    if len(content) != info.file_size and len(content) <= agentfile.MAX_FILE_BYTES:
+        return (
+            f"damaged in the archive: its header says {info.file_size:,} bytes, it holds "
+            f"{len(content):,}"
+        )
+    return content
 
 
 def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
@@ -92,6 +151,8 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
         return "the path escapes the archive's folder ('..'); refused"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "a symbolic link; only regular files are accepted"
+    if info.flag_bits & 0x1:
+        return "encrypted (password-protected); zip it again without a password"
     if info.file_size > agentfile.MAX_FILE_BYTES:
         return str(_too_large(info.file_size).message)
     if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
@@ -133,11 +194,16 @@ def read_path(path: Path) -> list[Entry]:
     """A file from disk for the command line: ``.zip`` archives are opened, others read."""
     source = str(path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            problem = "not a regular file (a device, a pipe or a socket); only files are read"
+            return [Entry(source, error=agentfile.AgentFileError(problem))]
+        size = status.st_size
         if path.suffix.lower() == ".zip":
             if size > MAX_BATCH_BYTES:
                 raise BatchError(
-                    f"{source}: {size:,} bytes; an archive may be at most {MAX_BATCH_BYTES:,}"
+                    f"{printable(source)}: {size:,} bytes; an archive may be at most "
+                    f"{MAX_BATCH_BYTES:,}"
                 )
             return read_zip(source, path.read_bytes())
         if size > agentfile.MAX_FILE_BYTES:
@@ -167,6 +233,13 @@ class ImportResult:
     old_text: str = ""
     new_text: str = ""
 
+    def __post_init__(self) -> None:
+        # Every place that shows a result shows this source: escaped once, here.
+        shown = printable(self.source)
+        if shown != self.source:
+            self.source = shown
+            self.warnings.insert(0, agentfile.Notice(NAME_WARNING, 1))
+
     @property
     def failed(self) -> bool:
         return self.outcome == Outcome.ERROR
@@ -174,22 +247,38 @@ class ImportResult:
     def line(self) -> str:
         """The one-line report the command prints for this file."""
         if self.error is not None:
-            return f"error: {self.source}:{self.error.line or 1}: {self.error.message}"
-        return f"{self.outcome}: {self.source} ({self.name})"
+            message = printable(self.error.message)
+            return f"error: {self.source}:{self.error.line or 1}: {message}"
+        return f"{self.outcome}: {self.source} ({printable(self.name)})"
 
 
-def find_agent_files(paths: list[str]) -> list[Path]:
-    """The files named, and every ``*.md`` and ``*.zip`` under the folders named, in order."""
+def find_agent_files(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """The files named, and every ``*.md`` and ``*.zip`` under the folders named, in order;
+    then warnings about files skipped.
+
+    Folders are searched without following links to other folders; a link to a file is
+    followed only when the file is inside the folder named (a link to ``/etc/passwd`` in a
+    folder of agents is skipped, with a warning).
+    """
     found: list[Path] = []
+    skipped: list[str] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".md", ".zip"))
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
-    return found
+            continue
+        root = path.resolve()
+        for candidate in sorted(path.rglob("*")):
+            if candidate.suffix not in (".md", ".zip") or not candidate.is_file():
+                continue
+            if candidate.is_symlink() and not candidate.resolve().is_relative_to(root):
+                skipped.append(
+                    f"{printable(str(candidate))}: a symbolic link to a file outside "
+                    f"{printable(str(path))}; skipped"
+                )
+                continue
+            found.append(candidate)
+    return found, skipped
 
 
 def import_file(
@@ -254,7 +343,7 @@ def import_file(
     try:
         with transaction.atomic():
             filebridge.apply_file(agent, parsed)
-            workflow.record_revision(agent, actor, note=f"Imported from {source}")
+            workflow.record_revision(agent, actor, note=_revision_note(result.source))
             if publish:
                 workflow.transition(
                     agent, Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
@@ -264,7 +353,24 @@ def import_file(
         result.outcome = Outcome.CONFLICT
     except (WorkflowError, PermissionDenied) as exc:
         result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(str(exc))
+    except (DatabaseError, OverflowError) as exc:
+        # validate() knows the columns' limits; this is the net for whatever it does not know
+        # (SQLite refuses a too large integer with an OverflowError). The savepoint is rolled
+        # back; the next file goes on.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        result.outcome = Outcome.ERROR
+        result.error = agentfile.AgentFileError(f"the database refused this file: {reason}")
     return result
+
+
+def _revision_note(source: str) -> str:
+    """``Imported from <source>``, the source shortened in the middle to fit the note."""
+    limit = Revision._meta.get_field("note").max_length
+    note = f"Imported from {source}"
+    if len(note) <= limit:
+        return note
+    keep = limit - len("Imported from ") - 1
+    return f"Imported from {source[: keep // 2]}…{source[len(source) - (keep - keep // 2) :]}"
 
 
 def _refusal(existing: Agent | None, actor: AbstractBaseUser | None) -> str:

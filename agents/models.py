@@ -118,7 +118,7 @@ class Agent(models.Model):
         ARCHIVED = "archived", "Archived"
 
     name = models.CharField(
-        max_length=200,
+        max_length=agentfile.MAX_LENGTH["name"],
         unique=True,
         help_text="Lowercase letters, digits and hyphens, e.g. code-reviewer.",
     )
@@ -132,23 +132,27 @@ class Agent(models.Model):
         help_text="When Claude should hand work to this agent. 'Use proactively' encourages it."
     )
     model = models.CharField(
-        max_length=100, blank=True, help_text="inherit, sonnet, opus, haiku, fable or a model id."
+        max_length=agentfile.MAX_LENGTH["model"],
+        blank=True,
+        help_text="inherit, sonnet, opus, haiku, fable or a model id.",
     )
-    color = models.CharField(max_length=20, blank=True)
+    color = models.CharField(max_length=agentfile.MAX_LENGTH["color"], blank=True)
     disallowed_tools = models.JSONField(
         default=list, blank=True, help_text="Tools this agent may never use, in file order."
     )
-    permission_mode = models.CharField(max_length=40, blank=True)
+    permission_mode = models.CharField(
+        max_length=agentfile.MAX_LENGTH["permissionMode"], blank=True
+    )
     max_turns = models.PositiveIntegerField(null=True, blank=True)
     skills = YAMLField(blank=True, help_text="YAML list of skill names.")
     mcp_servers = YAMLField(
         blank=True, help_text="YAML list: server names or {name: {type, command, args}} maps."
     )
     hooks = YAMLField(blank=True, help_text="YAML mapping: event -> list of matchers.")
-    memory = models.CharField(max_length=20, blank=True)
+    memory = models.CharField(max_length=agentfile.MAX_LENGTH["memory"], blank=True)
     background = models.BooleanField(null=True, blank=True)
-    effort = models.CharField(max_length=20, blank=True)
-    isolation = models.CharField(max_length=20, blank=True)
+    effort = models.CharField(max_length=agentfile.MAX_LENGTH["effort"], blank=True)
+    isolation = models.CharField(max_length=agentfile.MAX_LENGTH["isolation"], blank=True)
     initial_prompt = models.TextField(blank=True)
     extra_frontmatter = YAMLField(
         blank=True,
@@ -336,13 +340,15 @@ class Revision(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     name = models.CharField(
-        max_length=200, db_index=True, help_text="The agent's name in this file."
+        max_length=agentfile.MAX_LENGTH["name"],
+        db_index=True,
+        help_text="The agent's name in this file.",
     )
     # What lists show of this file, kept with it: people who may not see drafts see these, not
     # the working copy's fields.
     description = models.TextField(blank=True)
-    model = models.CharField(max_length=100, blank=True)
-    color = models.CharField(max_length=20, blank=True)
+    model = models.CharField(max_length=agentfile.MAX_LENGTH["model"], blank=True)
+    color = models.CharField(max_length=agentfile.MAX_LENGTH["color"], blank=True)
     tools = models.JSONField(default=list, blank=True, help_text="The tools line, in order.")
     text = models.TextField(help_text="The exact file, as downloaded.")
     sha256 = models.CharField(max_length=64)
@@ -443,7 +449,7 @@ class AgentTool(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="tool_entries")
     position = models.PositiveIntegerField()
     name = models.CharField(
-        max_length=300,
+        max_length=agentfile.MAX_TOOL_NAME_LENGTH,
         help_text="A built-in tool, an MCP tool (mcp__server__tool) or Agent(a, b).",
     )
 
@@ -495,7 +501,9 @@ class InstructionStep(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
-    title = models.CharField(max_length=200, blank=True, help_text="Written in bold.")
+    title = models.CharField(
+        max_length=agentfile.MAX_STEP_TITLE_LENGTH, blank=True, help_text="Written in bold."
+    )
     text = models.TextField(help_text="Markdown. Nested bullet points are kept as written.")
 
     class Meta:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 
 def shared_file(path: Path) -> Path:
-    """A file from ../shared/, or a skip that says why the test cannot run without it."""
+    """A file from ../shared/, or a skip that says why the test cannot run without it (a
+    failure when AGENTPORTAL_REQUIRE_SHARED is set, as CI sets it: CI must not pass by
+    skipping the corpus)."""
     if not path.exists():
-        pytest.skip(
-            f"{path} is absent: the shared test data lives beside the project in ../shared/"
-        )
+        reason = f"{path} is absent: the shared test data lives beside the project in ../shared/"
+        if os.environ.get("AGENTPORTAL_REQUIRE_SHARED"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return path
 
 

@@ -94,7 +94,9 @@ def comparable(key: str, value):
 
 
 def corpus_files() -> list[Path]:
-    return sorted(p for p in shared_file(CORPUS).rglob("*.md") if p.is_file())
+    files = sorted(p for p in shared_file(CORPUS).rglob("*.md") if p.is_file())
+    assert files, f"no .md files under {CORPUS}: the fidelity tests would measure nothing"
+    return files
 
 
 @pytest.fixture(scope="module")

@@ -203,3 +203,17 @@ def test_a_dry_run_reports_the_refusal_the_real_run_would_meet(tmp_path):
     assert dry_output.splitlines()[0] == output.splitlines()[0]
     assert output.startswith(f"error: {path}:1: code-reviewer is in review: withdraw it")
     assert Agent.objects.get().model == "sonnet"
+
+
+def test_comment_lines_before_the_first_key_come_back_from_the_database(tmp_path):
+    # They are kept under the empty-string key of yaml_sources (a JSON column).
+    text = REVIEWER.replace("---\nname:", "---\n# Maintained by the platform team.\n\n# v2\nname:")
+    path = write(tmp_path, "code-reviewer.md", text)
+    run("import_agents", str(path))
+
+    agent = Agent.objects.for_export().get()
+
+    assert filebridge.render(agent) == text
+    assert agent.revisions.get().text == text
+    run("export_agents", "--out", str(tmp_path / "out"), "--all")
+    assert (tmp_path / "out" / "code-reviewer.md").read_text() == text

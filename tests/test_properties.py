@@ -1,5 +1,6 @@
 """Properties of the format module on generated agents: what ``render`` writes always loads,
-reads back to the same values and body, and survives ``parse`` and ``render`` again unchanged.
+reads back to the same values and body, and survives ``parse`` and ``render`` again unchanged;
+and, through the database, that an imported file is exported byte for byte.
 
 The read-back uses a strict reader written here (the first two ``---`` lines, then
 ``yaml.safe_load``), not ``agentfile.parse``.
@@ -11,12 +12,16 @@ import datetime
 import operator
 from typing import Any
 
+import pytest
 import yaml
-from hypothesis import example, given, settings
+from django.db import transaction
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agents import agentfile
+from agents import agentfile, filebridge
 from agents.agentfile import KNOWN_KEYS, TOOL_LIST_KEYS, parse, render, split_tools
+from agents.importing import import_file
+from agents.models import Agent, Tool
 
 SETTINGS = settings(max_examples=200, deadline=None)
 EMPTY_VALUES = (None, "", [], {})
@@ -538,3 +543,35 @@ def test_the_strict_reader_notices_a_changed_value():
     values, _ = strict_read(text)
     assert not same(values, {"name": "a", "description": "x", "version": "2024-01-01"})
     assert same(values, {"name": "a", "description": "x", "version": datetime.date(2024, 1, 1)})
+
+
+# --- Through the database ------------------------------------------------------------------------
+
+PREFIXES = ["", "# A comment before the first key.\n", "# one\n\n# two\n"]
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=100,
+    deadline=None,
+    # Each example runs in its own savepoint, rolled back: the database is empty for the next.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(frontmatters(), bodies(), st.sampled_from(PREFIXES))
+@example({"name": "a", "description": "x", "maxTurns": -1, "hooks": {"_": None}}, "", PREFIXES[2])
+@example({"name": "a", "description": "nul \x00 here"}, "", "")
+@example({"name": "a", "description": "x", "hooks": {"a": "\x85"}}, "", "")  # NEL in a YAMLField
+def test_an_imported_file_comes_back_from_the_database_byte_for_byte(frontmatter, body, prefix):
+    text = render(frontmatter, body).replace("---\n", "---\n" + prefix, 1)
+    registry = Tool.registry()
+    errors, _ = agentfile.validate(parse(text).frontmatter, registry, strict=False)
+
+    with transaction.atomic():
+        result = import_file("agent.md", text.encode("utf-8"), registry=registry)
+        if errors:
+            assert result.failed
+            assert not Agent.objects.exists()
+        else:
+            assert not result.failed, result.line()
+            assert filebridge.render(Agent.objects.for_export().get(name=result.name)) == text
+        transaction.set_rollback(True)

@@ -14,6 +14,7 @@ from agents.importing import (
     Outcome,
     find_agent_files,
     import_entry,
+    printable,
     read_path,
 )
 from agents.models import Tool
@@ -53,7 +54,9 @@ class Command(BaseCommand):
             except User.DoesNotExist:
                 raise CommandError(f"no user named {options['owner']!r}") from None
 
-        files = find_agent_files(options["paths"])
+        files, skipped = find_agent_files(options["paths"])
+        for warning in skipped:
+            self.stdout.write(f"warning: {warning}")
         if not files:
             raise CommandError("no .md or .zip files found in the paths given")
         registry = Tool.registry()
@@ -89,12 +92,14 @@ class Command(BaseCommand):
         line = result.line()
         self.stdout.write(style(line) if style else line)
         for warning in result.warnings:
-            self.stdout.write(f"  warning: {result.source}:{warning.line or 1}: {warning.message}")
+            self.stdout.write(
+                f"  warning: {result.source}:{warning.line or 1}: {printable(warning.message)}"
+            )
         if dry_run and result.outcome == Outcome.UPDATED:
             diff = difflib.unified_diff(
                 result.old_text.splitlines(keepends=True),
                 result.new_text.splitlines(keepends=True),
-                fromfile=f"{result.name}.md (portal)",
-                tofile=f"{result.name}.md ({result.source})",
+                fromfile=f"{printable(result.name)}.md (portal)",
+                tofile=f"{printable(result.name)}.md ({result.source})",
             )
             self.stdout.write("".join(diff), ending="")
