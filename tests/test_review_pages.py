@@ -215,8 +215,8 @@ def test_the_review_page_shows_the_note_and_the_whole_conversation_in_order(auth
     assert [conversation.index(text) for text in said] == sorted(
         conversation.index(text) for text in said
     )
-    assert "author · submitted for review revision 2" in " ".join(conversation.split())
-    assert "reviewer · changes requested revision 2" in " ".join(conversation.split())
+    assert "author submitted revision 2 for review ·" in " ".join(conversation.split())
+    assert "reviewer asked for changes to revision 2 ·" in " ".join(conversation.split())
     assert "&lt;kindly&gt;" in page and "<kindly>" not in page
 
 
