@@ -38,10 +38,13 @@ def make(*args: str, tmp_path: Path, **variables: str) -> subprocess.CompletedPr
 
 
 def fake_python(tmp_path: Path) -> Path:
-    """A stand-in for the virtualenv's python that says how it was called, and exits."""
+    """A stand-in for the virtualenv's python that says how it was called, and exits. It
+    ignores SIGTERM: the Makefile stops the worker when the server exits, and the worker's
+    stand-in must have its say first."""
     script = tmp_path / "python"
     script.write_text(
-        '#!/bin/sh\necho "python $* [DEBUG=$DEBUG PORTAL_BASE_URL=$PORTAL_BASE_URL]"\n'
+        "#!/bin/sh\ntrap '' TERM\n"
+        'echo "python $* [DEBUG=$DEBUG PORTAL_BASE_URL=$PORTAL_BASE_URL]"\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script

@@ -258,6 +258,19 @@ def test_an_agent_not_in_review_says_so_with_a_link_to_its_page(author, reviewer
     assert 'name="decision"' not in page
 
 
+def test_an_agent_in_review_without_a_saved_file_has_nothing_to_decide(author, reviewer):
+    agent = Agent.objects.create(name="bare", description="Saved by hand.", owner=author)
+    workflow.transition(agent, "submit", author)
+
+    response = client_for(reviewer).get(review_url(agent))
+
+    assert response.status_code == 200
+    assert "no file of it was ever saved: there is nothing to decide on yet." in (
+        response.content.decode()
+    )
+    assert 'name="decision"' not in response.content.decode()
+
+
 # --- since the last review --------------------------------------------------------------------
 
 

@@ -230,7 +230,10 @@ def review_page(
         else [],
     }
     latest = agent.latest_revision
-    if context["in_review"] and latest is not None:
+    if context["in_review"] and latest is None:
+        context["in_review"] = False  # submitted before any file was saved: nothing to decide on
+        context["no_file"] = True
+    elif context["in_review"]:
         context.update(review_context(request, agent, latest, conversation))
     return render_page(request, "portal/review.html", context)
 
