@@ -1,9 +1,8 @@
 """Bringing agent files into the portal: files, folders and zip archives, with limits.
 
-Used by ``manage.py import_agents`` and the import pages (the portal's and the admin's): each file
-is read with ``agentfile.parse``, checked with ``agentfile.validate`` and saved with
-``filebridge.apply_file``. A file that fails saves nothing of itself; ``import_batch`` makes a whole
-batch all-or-nothing, or (``skip_refused``) saves the files that pass and skips the others.
+Used by ``manage.py import_agents`` and the admin's import page: each file is read with
+``agentfile.parse``, checked with ``agentfile.validate`` and saved with ``Agent.apply_file``. A file
+that fails saves nothing of itself; ``import_batch`` makes a whole batch all-or-nothing.
 """
 
 from __future__ import annotations
@@ -165,9 +164,9 @@ class ImportResult:
     name: str = ""
     error: agentfile.AgentFileError | None = None
     warnings: list[agentfile.Notice] = field(default_factory=list)
+    skipped: bool = False  # refused, and left out of a batch that saved the others
     old_text: str = ""
     new_text: str = ""
-    skipped: bool = False  # refused, and left out of a batch that saved the others
 
     @property
     def failed(self) -> bool:

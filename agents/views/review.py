@@ -117,6 +117,8 @@ def make_diff(old: str, new: str, old_label: str, new_label: str) -> Diff:
     table = difflib.HtmlDiff(wrapcolumn=72).make_table(
         old.splitlines(), new.splitlines(), escape(old_label), escape(new_label), context=bool(old)
     )
+    # The heading row's empty cells above the "next change" links are no column headers.
+    table = table.replace('<th class="diff_next"><br /></th>', '<td class="diff_next"></td>')
     body = lines[2:]
     return Diff(
         old_label=old_label,
