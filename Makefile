@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The development server's port: `make run PORT=8001` when 8000 is taken. The addresses printed
+# (and the links in development mail) follow it.
+PORT ?= 8000
 
 .PHONY: run test install lint format migrate demo clean
 
@@ -21,17 +24,20 @@ install: $(STAMP)
 # Development server with demo data; DEBUG on, SQLite unless DATABASE_URL is set. The task
 # worker that delivers mail runs beside it and stops when the server does.
 run: export DEBUG := 1
+run: export PORTAL_BASE_URL := http://127.0.0.1:$(PORT)
 run: migrate demo
 	$(PY) manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 migrate: export DEBUG ?= 1
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-# Demo agents and the admin account (password printed once, or from DJANGO_SUPERUSER_PASSWORD).
+# Demo agents and accounts; ends with where to sign in and the passwords of the accounts it
+# created (printed once; the admin's from DJANGO_SUPERUSER_PASSWORD when set).
 demo: export DEBUG ?= 1
+demo: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 demo: migrate
 	$(PY) manage.py load_demo
 

@@ -5,6 +5,9 @@ Environment variables:
     SECRET_KEY       required when DEBUG is off.
     ALLOWED_HOSTS    comma-separated host names. Default: localhost names when DEBUG is on.
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://portal.example.com.
+    PORTAL_BASE_URL  where people reach the portal, for links in e-mail, e.g.
+                     https://portal.example.com. Default: http://127.0.0.1:8000 with DEBUG, else
+                     https:// and the first host of ALLOWED_HOSTS.
     DATABASE_URL     postgres://user:pass@host:5432/agentportal; default: SQLite in the project.
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS  see the README's production section.
     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS  outgoing mail.
@@ -59,6 +62,29 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def portal_base_url() -> str:
+    """Where people reach the portal (scheme, host, port; no path): e-mail links start with it."""
+    url = os.environ.get("PORTAL_BASE_URL", "").strip().rstrip("/")
+    if not url:
+        if DEBUG:
+            return "http://127.0.0.1:8000"  # the development server of `make run`
+        hosts = [host.lstrip(".") for host in ALLOWED_HOSTS if host != "*"]
+        if not hosts:
+            raise ImproperlyConfigured(
+                "PORTAL_BASE_URL must be set when DEBUG is off and ALLOWED_HOSTS names no host: "
+                "links in e-mail start with it, e.g. PORTAL_BASE_URL=https://portal.example.com"
+            )
+        url = f"https://{hosts[0]}"
+    if not url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"PORTAL_BASE_URL must start with http:// or https://, not {url!r}"
+        )
+    return url
+
+
+PORTAL_BASE_URL = portal_base_url()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -230,6 +230,7 @@ class ImportResult:
     name: str = ""
     error: agentfile.AgentFileError | None = None
     warnings: list[agentfile.Notice] = field(default_factory=list)
+    skipped: bool = False  # refused, and left out of a batch that saved the others
     old_text: str = ""
     new_text: str = ""
 
@@ -243,6 +244,15 @@ class ImportResult:
     @property
     def failed(self) -> bool:
         return self.outcome == Outcome.ERROR
+
+    @property
+    def diff(self) -> str:
+        """What the file changes in the agent of its name (updated) or would (conflict)."""
+        if self.outcome not in (Outcome.UPDATED, Outcome.CONFLICT):
+            return ""
+        return agentfile.unified_diff(
+            self.old_text, self.new_text, f"{self.name} (in the portal now)", f"{self.source}"
+        )
 
     def line(self) -> str:
         """The one-line report the command prints for this file."""
@@ -399,28 +409,45 @@ def import_batch(
     dry_run: bool = False,
     owner: AbstractBaseUser | None = None,
     actor: AbstractBaseUser | None = None,
+    skip_refused: bool = False,
 ) -> tuple[list[ImportResult], bool]:
-    """Import every entry or none: (results, saved). Nothing is saved if any entry fails, if
-    two entries name the same agent, or in a dry run."""
+    """Import a batch: (results, saved).
+
+    All or nothing by default: nothing is saved if any entry fails (a file that cannot be read,
+    is refused, or names an agent another entry of the batch names too). With ``skip_refused``
+    the entries that fail are skipped (``result.skipped``; nothing of them is saved) and the
+    others are saved. A dry run saves nothing either way and says what would happen.
+    """
     registry = Tool.registry()
+    results: list[ImportResult] = []
+    seen: dict[str, str] = {}
     with transaction.atomic():
-        results = [
-            import_entry(
-                entry, update=update, dry_run=dry_run, owner=owner, actor=actor, registry=registry
-            )
-            for entry in entries
-        ]
-        seen: dict[str, str] = {}
-        for result in results:
-            if result.name and not result.failed:
-                if result.name in seen:
-                    result.outcome = Outcome.ERROR
-                    result.error = agentfile.AgentFileError(
-                        f"the agent {result.name!r} is also in {seen[result.name]}; "
-                        "a batch may hold each agent once"
-                    )
-                seen.setdefault(result.name, result.source)
-        saved = not dry_run and not any(result.failed for result in results)
+        for entry in entries:
+            # Each file on its own savepoint, so that a duplicate can be undone alone.
+            with transaction.atomic():
+                result = import_entry(
+                    entry,
+                    update=update,
+                    dry_run=dry_run,
+                    owner=owner,
+                    actor=actor,
+                    registry=registry,
+                )
+                if result.name and not result.failed:
+                    if result.name in seen:
+                        result.outcome = Outcome.ERROR
+                        result.error = agentfile.AgentFileError(
+                            f"the agent {result.name!r} is also in {seen[result.name]}; "
+                            "a batch may hold each agent once"
+                        )
+                        transaction.set_rollback(True)
+                    seen.setdefault(result.name, result.source)
+            results.append(result)
+        failed = any(result.failed for result in results)
+        if skip_refused:
+            for result in results:
+                result.skipped = result.failed
+        saved = not dry_run and (skip_refused or not failed)
         if not saved:
             transaction.set_rollback(True)
     return results, saved

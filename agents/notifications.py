@@ -32,6 +32,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.utils import DNS_NAME
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
@@ -41,7 +42,7 @@ from .permissions import REVIEWERS
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
 
-    from .models import Event
+    from .models import Agent, Event
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ logger = logging.getLogger(__name__)
 
 
 def compose(event: Event) -> OutgoingMail | None:
-    """The message an audit event calls for, unsaved; None when it calls for none."""
+    """The message an audit event calls for, unsaved; None when it calls for none.
+
+    Each message ends with the address of the page it is about: the review page for reviewers,
+    the agent's page for its author (``PORTAL_BASE_URL`` and the page's path).
+    """
     agent = event.agent
     who = event.actor_name or "the operator"
     if event.action == "submit":
@@ -60,10 +65,12 @@ def compose(event: Event) -> OutgoingMail | None:
         recipients = sorted(reviewers.values_list("email", flat=True))
         subject = f"[Agent Portal] {agent.name} is waiting for review"
         body = f"{who} submitted {agent.name} for review."
+        link = f"Review it: {page_url('agents:review', agent)}"
     elif event.action in ("approve", "request_changes"):
         submitter = agent.events.filter(action="submit").select_related("actor").first()
         author = submitter.actor if submitter and submitter.actor else agent.owner
         recipients = [author.email] if author and author.email and author.is_active else []
+        link = f"See it: {page_url('agents:detail', agent)}"
         if event.action == "approve":
             subject = f"[Agent Portal] {agent.name} was approved"
             body = f"{who} approved {agent.name}; everyone now downloads this revision."
@@ -76,9 +83,15 @@ def compose(event: Event) -> OutgoingMail | None:
         return None
     if event.comment:
         body += f"\n\n{event.comment}"
+    body += f"\n\n{link}\n"
     # A line break in a header is refused by the mail library: never let a name carry one.
     subject = " ".join(subject.split())
     return OutgoingMail(event=event, recipients=recipients, subject=subject, body=body)
+
+
+def page_url(view: str, agent: Agent) -> str:
+    """The absolute address of a portal page about the agent, for a message."""
+    return settings.PORTAL_BASE_URL + reverse(view, kwargs={"name": agent.slug})
 
 
 def queue_for(event: Event) -> OutgoingMail | None:

@@ -233,7 +233,7 @@ def preview_and_confirm(client, content: str) -> tuple[str, str]:
     if match is None:
         return preview, "nothing to confirm"
     confirmed = client.post(URL, {"batch": match.group(1)}, follow=True).content.decode()
-    return preview, "imported" if "Imported 1 files" in confirmed else "refused"
+    return preview, "imported" if "Imported 1 file:" in confirmed else "refused"
 
 
 def test_the_preview_refuses_an_agent_the_author_may_not_change(client, author, other_author):

@@ -15,6 +15,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -37,6 +38,29 @@ AGENT_PAGE_ACTIONS = {
     Event.Action.ARCHIVE: "Archive",
     Event.Action.RESTORE: "Restore from the archive",
 }
+
+
+SHORT_DESCRIPTION = 60  # characters of the description the list shows
+LISTED_TOOLS = 4  # tools the list names before "+N more"
+
+
+def state_of(agent: Agent) -> str:
+    """An agent's state with its revisions, as the list shows it: "published r3 · draft r5",
+    "approved r3", "in review r2" (nothing published yet), "archived (was published r3)"."""
+    published = getattr(agent, "published_number", None)
+    latest = getattr(agent, "latest_number", None)
+    label = agent.get_status_display().lower()
+    if agent.status == Agent.Status.ARCHIVED:
+        return f"archived (was published r{published})" if published else "archived"
+    if published and (latest is None or latest == published):
+        return (
+            f"{label} r{published}"
+            if agent.status == Agent.Status.APPROVED
+            else (f"published r{published} · {label}")
+        )
+    if published:
+        return f"published r{published} · {label} r{latest}"
+    return f"{label} r{latest}" if latest else label
 
 
 # --- agents -----------------------------------------------------------------------------------
@@ -207,16 +231,16 @@ class RevisionInline(admin.TabularInline):
 class AgentAdmin(admin.ModelAdmin):
     form = AgentAdminForm
     inlines = [AgentToolInline, InstructionStepInline, SectionInline]
+    # Fits a 1,400-pixel screen beside the filters: the state says both the published and the
+    # draft revision, long descriptions and tool lists are cut (in full on the agent's page).
     list_display = [
         "name",
+        "state",
         "short_description",
-        "status",
-        "published_number",
-        "model",
-        "color",
         "tool_list",
+        "model",
         "owner",
-        "updated_at",
+        "updated",
         "name_ok",
     ]
     # Explicit: with a bare select_related() the admin would drop the nullable owner join.
@@ -228,6 +252,7 @@ class AgentAdmin(admin.ModelAdmin):
         "status",
         "published",
         "latest",
+        "last_review_comment",
         "audit_trail",
         "file_preview",
         "download_link",
@@ -236,7 +261,7 @@ class AgentAdmin(admin.ModelAdmin):
     ]
     workflow_fieldset = (
         "Workflow",
-        {"fields": ["status", "published", "latest", "audit_trail"]},
+        {"fields": ["status", "published", "latest", "last_review_comment", "audit_trail"]},
     )
     fieldsets = [
         (None, {"fields": ["name", "description", "model", "color", "owner", "maintainers"]}),
@@ -270,7 +295,7 @@ class AgentAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        css = {"all": ["agents/admin.css"]}
+        css = {"all": ["agents/admin.css", "agents/admin-agents.css"]}
 
     change_list_template = "admin/agents/agent/change_list.html"
     change_form_template = "admin/agents/agent/change_form.html"
@@ -301,7 +326,17 @@ class AgentAdmin(admin.ModelAdmin):
         visible = permissions.drafts_filter(request.user)
         if visible is not None:
             agents = agents.filter(visible)
-        return agents.annotate(published_number=F("published_revision__number"))
+        return agents.annotate(
+            published_number=F("published_revision__number"),
+            latest_number=F("latest_revision__number"),
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The list takes the page's width: the admin's side menu would squeeze its columns.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -354,16 +389,31 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="description")
     def short_description(self, obj: Agent) -> str:
-        return Truncator(obj.description).chars(80)
+        return Truncator(obj.description).chars(SHORT_DESCRIPTION)
 
-    @admin.display(description="published", ordering="published_number")
-    def published_number(self, obj: Agent) -> str:
-        number = getattr(obj, "published_number", None)
-        return f"r{number}" if number else "-"
+    @admin.display(description="state", ordering="status")
+    def state(self, obj: Agent) -> str:
+        """The state and its revisions: "published r3 · draft r5" while a newer draft is under
+        way, so an approved agent being changed does not read as a mere draft."""
+        return state_of(obj)
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
-        return ", ".join(filebridge.tool_names(obj))
+        names = filebridge.tool_names(obj)
+        if len(names) <= LISTED_TOOLS + 1:
+            return ", ".join(names)
+        shown = ", ".join(names[:LISTED_TOOLS])
+        return format_html(
+            '<span title="{}">{} +{} more</span>',
+            ", ".join(names),
+            shown,
+            len(names) - LISTED_TOOLS,
+        )
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Agent) -> str:
+        local = timezone.localtime(obj.updated_at)
+        return format_html('<time datetime="{}">{}</time>', local.isoformat(), f"{local:%Y-%m-%d}")
 
     @admin.display(boolean=True, description="name OK")
     def name_ok(self, obj: Agent) -> bool:
@@ -394,6 +444,28 @@ class AgentAdmin(admin.ModelAdmin):
             compare = portal_url("compare", f"?from={published}&to={number}", name=obj.slug)
             links.append((compare, "Compare with published"))
         return format_html("r{} · {}", number, link_list(links))
+
+    @admin.display(description="reviewer's last comment")
+    def last_review_comment(self, obj: Agent) -> str:
+        """The latest request for changes, for the author to read where they edit."""
+        event = (
+            obj.events.filter(action=Event.Action.REQUEST_CHANGES)
+            .select_related("revision")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if event is None:
+            return "none: nobody has asked for changes"
+        when = timezone.localtime(event.created_at)
+        revision = f" on revision {event.revision.number}" if event.revision else ""
+        return format_html(
+            '<div class="agent-last-review"><p>{} asked for changes{}, {}:</p>'
+            '<blockquote class="agent-review-comment">{}</blockquote></div>',
+            event.who,
+            revision,
+            f"{when:%Y-%m-%d %H:%M}",
+            event.comment,
+        )
 
     @admin.display(description="audit trail")
     def audit_trail(self, obj: Agent) -> str:

@@ -1,27 +1,296 @@
-"""Review in the portal: the queue of agents waiting for a decision, and one agent's review page."""
+"""Review in the portal: the queue of agents waiting for a decision, and one agent's review page.
+
+The review page shows what a reviewer needs to decide: the submitted file against the published
+one and against the revision last sent back or approved ("what changed since the last review"),
+the change note, the whole conversation, what the format module says about the file, and the two
+decisions. An approval names the revision the page showed (``workflow.transition(...,
+revision_number=N)``): if the author saved another since, nothing is published and the page
+shows what changed. Who may approve is ``workflow.refusal``, asked before the button is offered.
+"""
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import permissions
-from .common import visible_agent
+from .. import agentfile, converters, permissions, workflow
+from ..forms.review import RequestChangesForm, ReviewCommentForm
+from ..models import Agent, Event, Revision, Tool
+from ..workflow import StaleApproval, WorkflowError
+from .common import render_page
+
+QUEUE_PAGE_SIZE = 50
+
+Action = Event.Action
+# What the conversation shows: what authors and reviewers said to each other, and the steps
+# that decided (edits are in the history).
+CONVERSATION = (
+    Action.SUBMIT,
+    Action.WITHDRAW,
+    Action.REQUEST_CHANGES,
+    Action.APPROVE,
+    Action.PUBLISH,
+)
+# The steps that reviewed a revision: "since the last review" starts from the latest of them.
+REVIEWS = (Action.REQUEST_CHANGES, Action.APPROVE, Action.PUBLISH)
 
 
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    # Placeholder until the review pages are built (issue 8).
+    """Agents in review, oldest submission first, each with its submitter, note and how many
+    lines it changes against the published file."""
     if not permissions.can_review(request.user):
         raise PermissionDenied
-    return render(request, "portal/queue.html", {"title": "Waiting for review"})
+    last_review = Event.objects.filter(agent=OuterRef("pk"), action__in=REVIEWS).order_by(
+        "-created_at", "-pk"
+    )
+    agents = (
+        Agent.objects.in_review()
+        .select_related("latest_revision")
+        .annotate(
+            last_review_action=Subquery(last_review.values("action")[:1]),
+            last_review_number=Subquery(last_review.values("revision__number")[:1]),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    page = Paginator(agents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for agent in page:
+        published = agent.published_revision
+        latest = agent.latest_revision
+        agent.added, agent.removed = line_changes(
+            published.text if published else "", latest.text if latest else ""
+        )
+        agent.own = agent.submitted_by_id is not None and agent.submitted_by_id == request.user.pk
+    return render_page(request, "portal/queue.html", {"title": "Review queue", "page": page})
 
 
+def line_changes(old: str, new: str) -> tuple[int, int]:
+    """(added, removed): the lines of ``agentfile.unified_diff(old, new, ...)`` that start with
+    + and -, counted without writing the diff out."""
+    matcher = difflib.SequenceMatcher(
+        None, old.splitlines(keepends=True), new.splitlines(keepends=True)
+    )
+    added = removed = 0
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            removed += old_end - old_start
+        if tag in ("replace", "insert"):
+            added += new_end - new_start
+    return added, removed
+
+
+# --- one agent's review page -------------------------------------------------------------------
+
+
+@dataclass
+class Diff:
+    """Two revisions of a file, as the review page shows them: unified and side by side."""
+
+    old_label: str
+    new_label: str
+    lines: list[tuple[str, str]]  # (kind, line) of the unified diff: head, hunk, add, del, ctx
+    side_by_side: SafeString
+    added: int
+    removed: int
+
+
+def make_diff(old: str, new: str, old_label: str, new_label: str) -> Diff:
+    unified = agentfile.unified_diff(old, new, old_label, new_label)
+    lines = [(line_kind(line), line) for line in unified.splitlines()]
+    # make_table escapes the files' lines, not the two headings.
+    table = difflib.HtmlDiff(wrapcolumn=72).make_table(
+        old.splitlines(), new.splitlines(), escape(old_label), escape(new_label), context=bool(old)
+    )
+    # The heading row's empty cells above the "next change" links are no column headers.
+    table = table.replace('<th class="diff_next"><br /></th>', '<td class="diff_next"></td>')
+    body = lines[2:]
+    return Diff(
+        old_label=old_label,
+        new_label=new_label,
+        lines=lines,
+        side_by_side=mark_safe(table),  # noqa: S308 -- difflib escaped the content
+        added=sum(1 for kind, _ in body if kind == "add"),
+        removed=sum(1 for kind, _ in body if kind == "del"),
+    )
+
+
+def line_kind(line: str) -> str:
+    if line.startswith(("+++ ", "--- ")):
+        return "head"
+    if line.startswith("@@"):
+        return "hunk"
+    if line.startswith("+"):
+        return "add"
+    if line.startswith("-"):
+        return "del"
+    return "ctx"
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def review(request: HttpRequest, name: str) -> HttpResponse:
+    """One agent's review page; a POST is a decision (approve, or request changes)."""
     if not permissions.can_review(request.user):
         raise PermissionDenied
-    agent = visible_agent(request, name)
-    return render(request, "portal/review.html", {"title": f"Review {agent.name}", "agent": agent})
+    agent = reviewed_agent(request, name)
+    if request.method == "POST":
+        return decide(request, agent)
+    return review_page(request, agent)
+
+
+def reviewed_agent(request: HttpRequest, name: str) -> Agent:
+    """The agent an address names, with its published and latest revisions (a 404 for one the
+    user may not see)."""
+    agent = (
+        Agent.objects.for_workflow()
+        .select_related("owner", "published_revision", "latest_revision__author")
+        .at_address(name)
+        .first()
+    )
+    if agent is None or not permissions.can_view(request.user, agent):
+        raise Http404("No agent by that name.")
+    return agent
+
+
+def decide(request: HttpRequest, agent: Agent) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    reviewed = None
+    if decision == Action.APPROVE:
+        form: ReviewCommentForm = ReviewCommentForm(request.POST)
+        reviewed = converters.posted_revision(request.POST)
+        if reviewed is None:
+            messages.error(request, "Reload the page: it did not say which revision you approved.")
+            return redirect("agents:review", name=agent.slug)
+    elif decision == Action.REQUEST_CHANGES:
+        form = RequestChangesForm(request.POST)
+    else:
+        messages.error(request, "Choose Approve or Request changes.")
+        return redirect("agents:review", name=agent.slug)
+    if not form.is_valid():
+        return review_page(request, agent, changes_form=form)
+    try:
+        event = workflow.transition(
+            agent,
+            decision,
+            request.user,
+            comment=form.cleaned_data["comment"],
+            revision_number=reviewed,
+        )
+    except StaleApproval as stale:
+        # The page shows the revision in review now, with what changed since the one approved.
+        return review_page(request, reviewed_agent(request, agent.slug), stale=stale)
+    except (PermissionDenied, WorkflowError) as refusal:
+        messages.error(request, str(refusal))
+        return redirect("agents:review", name=agent.slug)
+    if event.action == Action.APPROVE:
+        messages.success(
+            request,
+            f"{agent.name} is approved: everyone now downloads revision {event.revision.number}.",
+        )
+    else:
+        messages.success(request, f"{agent.name} was sent back to its author with your comment.")
+    return redirect("agents:queue")
+
+
+def review_page(
+    request: HttpRequest,
+    agent: Agent,
+    *,
+    changes_form: ReviewCommentForm | None = None,
+    stale: StaleApproval | None = None,
+) -> HttpResponse:
+    conversation = list(
+        agent.events.filter(action__in=CONVERSATION)
+        .annotate(revision_number=F("revision__number"))
+        .order_by("created_at", "pk")
+    )
+    context: dict[str, Any] = {
+        "title": f"Review {agent.name}",
+        "agent": agent,
+        "in_review": agent.status == Agent.Status.IN_REVIEW,
+        "conversation": conversation,
+        "changes_form": changes_form,
+        "stale": stale,
+        "stale_lines": [(line_kind(line), line) for line in stale.diff.splitlines()]
+        if stale
+        else [],
+    }
+    latest = agent.latest_revision
+    if context["in_review"] and latest is None:
+        context["in_review"] = False  # submitted before any file was saved: nothing to decide on
+        context["no_file"] = True
+    elif context["in_review"]:
+        context.update(review_context(request, agent, latest, conversation))
+    return render_page(request, "portal/review.html", context)
+
+
+def review_context(
+    request: HttpRequest, agent: Agent, latest: Revision, conversation: list[Event]
+) -> dict[str, Any]:
+    """What the page shows of an agent in review: the submission, its two diffs, the format
+    module's warnings, and whether this reviewer may approve it."""
+    published = agent.published_revision
+    submissions = [event for event in conversation if event.action == Action.SUBMIT]
+    reviews = [event for event in conversation if event.action in REVIEWS]
+    last_review = reviews[-1] if reviews else None
+    new_label = f"revision {latest.number} (submitted)"
+    against_published = make_diff(
+        published.text if published else "",
+        latest.text,
+        f"revision {published.number} (published)" if published else "nothing published yet",
+        new_label,
+    )
+    since_review = None
+    if (
+        last_review is not None
+        and last_review.revision_id is not None
+        and last_review.revision_id not in (agent.published_revision_id, latest.pk)
+    ):
+        # The revision sent back (or approved, then superseded) is neither on the page already.
+        reviewed = Revision.objects.only("number", "text").get(pk=last_review.revision_id)
+        since_review = make_diff(
+            reviewed.text,
+            latest.text,
+            f"revision {reviewed.number} ({last_review.get_action_display().lower()})",
+            new_label,
+        )
+    return {
+        "latest": latest,
+        "published": published,
+        "submission": submissions[-1] if submissions else None,
+        "last_review": last_review,
+        "since_review": since_review,
+        "against_published": against_published,
+        "warnings": file_notices(latest.text),
+        "approve_refusal": workflow.refusal(agent, Action.APPROVE, request.user),
+    }
+
+
+def file_notices(text: str) -> list[agentfile.Notice]:
+    """What the format module says about a file, as an import says it: the repairs it needed,
+    legacy and unknown tools, a name off the pattern, unknown values (each with its line)."""
+    try:
+        parsed = agentfile.parse(text)
+    except agentfile.AgentFileError as exc:
+        return [agentfile.Notice(exc.message, exc.line)]
+    errors, warnings = agentfile.validate(parsed.frontmatter, Tool.registry(), strict=False)
+    return parsed.warnings + [
+        agentfile.Notice(notice.message, notice.line or parsed.line_of(notice.field), notice.field)
+        for notice in errors + warnings
+    ]
