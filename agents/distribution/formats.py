@@ -608,7 +608,7 @@ def _slug_name(agent: _Agent, fmt: Format, warnings: list[Notice]) -> str:
     """The agent's name as a slug (lowercase letters, digits, hyphens, underscores)."""
     if _SLUG_RE.match(agent.name):
         return agent.name
-    slug = agentfile.name_from_filename(agent.name) or (
+    slug = "-".join(re.findall(r"[a-z0-9]+", agent.name.lower())) or (
         "agent-" + hashlib.sha256(agent.name.encode()).hexdigest()[:8]
     )
     warnings.append(
@@ -768,7 +768,8 @@ def _to_cursor(agent: _Agent, fmt: Format) -> Converted:
             )
     elif tools.restricted:
         if tools.listed:
-            lost = f"limit this agent to {', '.join(_unique(tools.named))}"
+            named = _unique(tools.named) + [_mcp_name(server, tool) for server, tool in tools.mcp]
+            lost = f"limit this agent to {', '.join(named)}"
         else:
             lost = f"take {', '.join(sorted(tools.denied) + tools.denied_mcp)} away from this agent"
         keeps = ", ".join(sorted(granted & MUTATING_TOOLS))
@@ -827,15 +828,15 @@ def tool_mapping_markdown() -> str:
     ]
     for tool, row in TOOL_NAMES.items():
         cells = [", ".join(f"`{term}`" for term in row[fmt]) if row[fmt] else "—" for fmt in row]
-        cursor = "needs `readonly: false`" if tool in MUTATING_TOOLS else "allowed when readonly"
+        cursor = "rules out `readonly: true`" if tool in MUTATING_TOOLS else "—"
         lines.append(f"| `{tool}` | " + " | ".join(cells) + f" | {cursor} |")
     lines.append(
         "| `mcp__server__tool` | `server/tool` | `server_tool` | `mcp_server_tool` | "
-        "may be withheld when readonly |"
+        "`readonly: true` may withhold it |"
     )
     lines.append(
         "| `mcp__server`, `mcp__server__*` | `server/*` | `server_*` | `mcp_server_*` | "
-        "may be withheld when readonly |"
+        "`readonly: true` may withhold it |"
     )
     lines.append(
         '| `Agent(a, b)` | `agent` + `agents: [a, b]` | `task: {"*": deny, a: allow, b: allow}` '
