@@ -164,6 +164,24 @@ def test_copilot_limits_subagents_with_agents():
     assert converted.warnings == ()
 
 
+@pytest.mark.parametrize(
+    ("model", "written"),
+    [
+        ("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5 (copilot)"),  # as in the corpus
+        ("claude-opus-4-6", "Claude Opus 4.6 (copilot)"),  # as in the corpus
+        ("claude-3-5-sonnet-20241022", "Claude Sonnet 3.5 (copilot)"),
+        ("opus", "Claude Opus 5.5 (copilot)"),
+        ("inherit", None),
+        ("gpt-5", None),
+    ],
+)
+def test_copilot_model_names(model, written):
+    converted = convert(with_frontmatter(READ_ONLY, model=model), "copilot")
+    frontmatter, _body = split(converted.text)
+    assert frontmatter.get("model") == written
+    assert ("model" in fields(converted)) == (model in ("opus", "gpt-5"))
+
+
 def test_copilot_warns_about_a_prompt_longer_than_githubs_limit():
     short = convert(corpus_text(CODE_REVIEWER), "copilot")
     parsed = agentfile.parse(corpus_text(CODE_REVIEWER))
