@@ -404,6 +404,16 @@ def test_a_tool_without_an_equivalent_is_named_in_a_warning(format_id, tool):
     assert f"{tool} is left out" in messages(converted)
 
 
+def test_a_legacy_name_is_mapped_through_its_replacement_and_named_as_written():
+    text = with_frontmatter(CODE_REVIEWER, tools="Task, NotebookRead, KillShell")
+    copilot, _ = split(convert(text, "copilot").text)
+    gemini = convert(text, "gemini")
+    assert copilot["tools"] == ["agent", "read"]
+    assert split(gemini.text)[0]["tools"] == ["read_file", "read_many_files"]
+    assert "Task (today Agent) is left out" in messages(gemini)
+    assert "KillShell (today TaskStop) is left out" in messages(gemini)
+
+
 def test_an_allowlist_with_nothing_that_maps_gives_no_tools_not_all_tools():
     text = with_frontmatter(CODE_REVIEWER, tools="SendMessage, CronList")
     copilot, _ = split(convert(text, "copilot").text)

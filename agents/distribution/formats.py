@@ -60,10 +60,15 @@ it had without saying so, never write a value the target may refuse):
   written as the id they mean in Claude Code today (``ALIAS_MODEL_IDS``), with a warning that
   the alias no longer floats. No other keys: OpenCode V1 passes unknown keys to the provider.
 - Copilot: ``model`` as the qualified name ``Claude Sonnet 5.5 (copilot)`` VS Code documents
-  for handoffs; GitHub's cloud agent ignores it. ``mcp-servers`` and VS Code's preview agent
-  hooks use other schemas than Claude's, so ``mcpServers``/``hooks`` are not translated.
+  for handoffs (whether a given Claude model is offered depends on the user's Copilot plan).
+  ``mcp-servers`` (GitHub's cloud agent only) and VS Code's preview agent hooks use other
+  schemas than Claude's, so ``mcpServers``/``hooks`` are not translated. The tool list is always
+  a YAML list (both documented), MCP tools as ``<server>/<tool>``.
 - Gemini CLI refuses a model it does not know, and Claude ids are not Gemini models: ``model``
-  is left out (the session's model is used), with a warning unless it was ``inherit``.
+  is left out (the session's model is used), with a warning unless it was ``inherit``. MCP tools
+  are named ``mcp_<server>_<tool>`` (the ``mcp_<server>_*`` wildcard its subagent page documents;
+  older releases named a clashing tool ``<server>__<tool>``). The tracker and ``ask_user`` tools
+  are on its tools reference page; whether every release gives them to subagents is not said.
 - Cursor has no tool list, only ``readonly``; its model ids are not documented in a form that
   maps from Claude's, so only ``inherit`` is carried.
 """
@@ -310,6 +315,12 @@ class _Tools:
     agents: list[str] | None = None  # Agent(a, b) limits; None when unlimited
     with_args: list[str] = field(default_factory=list)  # Bash(git status:*) and the like
     unknown: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)  # current name -> legacy name used
+
+    def shown(self, tool: str) -> str:
+        """A tool as the author wrote it: 'Task (today Agent)' for a legacy name."""
+        legacy = self.written.get(tool)
+        return f"{legacy} (today {tool})" if legacy else tool
 
     @property
     def restricted(self) -> bool:
@@ -375,7 +386,10 @@ def _resolve_tools(fm: Mapping[str, Any]) -> _Tools:
             tools.unknown.append(entry)
             continue
         match = agentfile.TOOL_WITH_ARGS_RE.match(entry)
-        base = _current_name(match.group(1) if match else entry)
+        written = match.group(1) if match else entry
+        base = _current_name(written)
+        if written != base:
+            tools.written.setdefault(base, written)
         tools.named.append(base)
         if base == "Agent" and match:
             limits = [part.strip() for part in match.group(2).split(",") if part.strip()]
@@ -435,7 +449,7 @@ def _tool_terms(agent: _Agent, fmt: Format, warnings: list[Notice]) -> list[str]
                 note = NO_EQUIVALENT_NOTES.get((tool, fmt.id))
                 warnings.append(
                     _notice(
-                        f"{tool} is left out: {fmt.label} has no equivalent tool"
+                        f"{tools.shown(tool)} is left out: {fmt.label} has no equivalent tool"
                         + (f" ({note})" if note else ""),
                         "tools",
                     )
@@ -446,7 +460,7 @@ def _tool_terms(agent: _Agent, fmt: Format, warnings: list[Notice]) -> list[str]
             if clash and tool in tools.named:
                 warnings.append(
                     _notice(
-                        f"{tool} is left out: {fmt.label}'s {term!r} would also allow "
+                        f"{tools.shown(tool)} is left out: {fmt.label}'s {term!r} would also allow "
                         f"{', '.join(clash)}, which this agent denies",
                         "disallowedTools",
                     )
