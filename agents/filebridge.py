@@ -126,6 +126,15 @@ def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     )
 
 
+@transaction.atomic
+def apply_version(agent: Agent, values: dict[str, Any], parts: list[agentfile.BodyPart]) -> None:
+    """Make this agent hold these frontmatter keys (tools included) and this body, keeping the
+    YAML its keys were written in where it still says the same."""
+    set_fields(agent, values)
+    agent.save()
+    write_rows(agent, agentfile.split_tools(values.get("tools")), parts)
+
+
 def set_fields(agent: Agent, values: dict[str, Any]) -> None:
     """Set the agent's frontmatter fields (not saved) to exactly these keys, in this order;
     keys without a field of their own, or with a value of another type, go to the extra keys.
