@@ -468,9 +468,10 @@ def describe(result: Merge) -> str:
 
 def _changes(labels: Sequence[str]) -> str:
     noun = "change" if len(set(labels)) == 1 else "changes"
-    return f"{noun} to {_and(labels)}"
+    return f"{noun} to {and_list(labels)}"
 
 
-def _and(items: Sequence[str]) -> str:
+def and_list(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
     items = list(dict.fromkeys(items))
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
