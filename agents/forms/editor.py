@@ -28,8 +28,8 @@ TEXT, STEPS = "text", "steps"
 STEP_TITLE, STEP_TEXT = "step_title", "step_text"
 MAX_STEPS = 500
 MODEL_LABELS = {
-    "": "Not set (the main conversation's model)",
-    "inherit": "inherit (the main conversation's model)",
+    "": "Not set (inherit)",
+    "inherit": "inherit",
     "sonnet": "sonnet",
     "opus": "opus",
     "haiku": "haiku",
@@ -194,7 +194,7 @@ class EditorForm(AgentFileForm):
     )
     prompt = FileTextField(
         required=False,
-        label="Prompt",
+        label="Text of the prompt",
         help_text="Markdown: the agent's whole system prompt, as written to the file.",
         widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
     )
@@ -238,7 +238,7 @@ class EditorForm(AgentFileForm):
             "finds the agent by this name.",
             "description": "When Claude should hand work to this agent. 'Use proactively' "
             "encourages it.",
-            "model": "Which Claude model runs the agent.",
+            "model": "Which Claude model runs the agent; inherit: the main conversation's.",
             "color": "The colour Claude Code shows the agent in.",
             "permission_mode": "How the agent asks before it acts.",
             "max_turns": "Stop after this many turns.",
