@@ -589,3 +589,36 @@ def test_mcp_tools_of_agents_the_author_may_not_see_are_not_offered(author, othe
 
     assert "MCP server github" in page and "mcp__github__create_issue" in page
     assert "mcp__secret__leak" not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where", "message"),
+    [
+        ("base_revision", "abc", "form", "Reload the page: this form was damaged"),
+        ("layout", "sideways", "form", "Reload the page: this form was damaged"),
+        ("step_text", "Read\x00it.", "step-title", "Null characters are not allowed."),
+        ("tools", "Re\x00ad", "tools", "Null characters are not allowed."),
+        ("extra_frontmatter", "1: one\n", "extra-frontmatter", "Each key must be a word"),
+        ("extra_frontmatter", "- a list\n", "extra-frontmatter", "YAML mapping"),
+        ("max_turns", "0", "max-turns", "greater than or equal to 1"),
+        ("step_title", "x" * 201, "step-title", "The title of step 1 is too long"),
+    ],
+)
+def test_bad_input_gets_a_message_next_to_its_field_and_saves_nothing(
+    author, field, value, where, message
+):
+    agent = AgentFactory(name="code-reviewer", owner=author, steps=2)
+    client = client_for(author)
+    form = FormData(client.get(edit_url(agent)).content.decode())
+    form.set("description", "Changed.")
+    if field in ("step_text", "step_title"):
+        form.setlist(field, [value, form.getlist(field)[1]])
+    else:
+        form.set(field, value)
+
+    response = client.post(edit_url(agent), form.press("save"))
+
+    assert response.status_code == 200
+    assert message in slot(response, where)
+    assert Agent.objects.get(pk=agent.pk).description != "Changed."
+    assert agent.revisions.count() == 1

@@ -147,6 +147,8 @@ class AgentFileForm(forms.ModelForm):
             raise ValidationError(
                 "Write the other keys as a YAML mapping: one 'key: value' a line."
             )
+        if value and not all(isinstance(key, str) and key.strip() for key in value):
+            raise ValidationError("Each key must be a word, such as 'version: 2'.")
         return value
 
     def check_file(self, tools: list[str] | None = None) -> Agent:

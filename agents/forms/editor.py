@@ -132,6 +132,7 @@ def tool_groups(agents: QuerySet[Agent], chosen: Iterable[str]) -> list[ToolGrou
     ]
     in_use = set(
         AgentTool.objects.filter(name__startswith="mcp__", agent__in=agents)
+        .order_by("name")
         .values_list("name", flat=True)
         .distinct()
     )
@@ -166,9 +167,10 @@ class NamesField(forms.Field):
     def to_python(self, value: Any) -> list[str]:
         if not value:
             return []
-        if isinstance(value, str):
-            return [value]
-        return [str(item) for item in value]
+        values = [value] if isinstance(value, str) else [str(item) for item in value]
+        if any("\x00" in item for item in values):
+            raise ValidationError("Null characters are not allowed.")
+        return values
 
 
 class EditorForm(AgentFileForm):
@@ -279,7 +281,10 @@ class EditorForm(AgentFileForm):
         for name in ("skills", "mcp_servers", "hooks", "extra_frontmatter"):
             self.fields[name].widget.attrs.pop("class", None)
             self.fields[name].widget.attrs["rows"] = 3
-        self.fields["max_turns"].widget.attrs["min"] = 1
+        turns = self.fields["max_turns"]
+        self.fields["max_turns"] = forms.IntegerField(
+            required=False, min_value=1, label=turns.label, help_text=turns.help_text
+        )
         self.fields[
             "disallowed_tools"
         ].help_text = "Tools the agent may never use, separated by commas: Bash, WebFetch."

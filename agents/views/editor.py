@@ -223,6 +223,7 @@ def _edit_page(request: HttpRequest, name: str) -> Page:
     # in between makes the rows newer than the number, never older (see _save).
     base = (
         Revision.objects.filter(pk=agent.latest_revision_id)
+        .order_by()
         .values_list("number", flat=True)
         .first()
     )
@@ -351,7 +352,7 @@ def _create(page: Page, form: EditorForm, draft: Draft, submit: bool) -> HttpRes
     return _after_save(page, agent, note, submit)
 
 
-def _update(page: Page, form: EditorForm, draft: Draft, submit: bool) -> HttpResponse:
+def _update(page: Page, form: EditorForm, draft: Draft | None, submit: bool) -> HttpResponse:
     loaded, base = page.agent, form.cleaned_data.get("base_revision")
     if base is None:
         form.add_error(None, "Reload the page: it did not say which revision you edited.")
@@ -370,16 +371,21 @@ def _update(page: Page, form: EditorForm, draft: Draft, submit: bool) -> HttpRes
                 merging.Version.from_text(base_text[0]) if base_text else theirs.version()
             )
             merged = merging.merge(base_version, theirs.version(), draft.version())
-            if merged.conflicts:
-                return _show_conflicts(page, form, saved, merged)
-            draft = Draft.from_version(saved, merged.version)
+            if not merged.conflicts:
+                draft = Draft.from_version(saved, merged.version)
         except WorkflowError as refusal:
             form.add_error(None, str(refusal))
-            return _render(page, form, unsaved=True)
-        agent = draft.agent
-        agent.save()
-        filebridge.write_rows(agent, draft.tools, draft.parts)
-        revision = workflow.record_revision(agent, page.user, note=note)
+            draft = None
+        if draft is not None and not (merged and merged.conflicts):
+            agent = draft.agent
+            agent.save()
+            filebridge.write_rows(agent, draft.tools, draft.parts)
+            revision = workflow.record_revision(agent, page.user, note=note)
+    # Nothing was written when the save was refused or needs a choice; the row is free again.
+    if draft is None:
+        return _render(page, form, unsaved=True)
+    if merged is not None and merged.conflicts:
+        return _show_conflicts(page, form, saved, merged)
     if merged is not None:
         latest = agent.latest_revision
         messages.success(
@@ -558,9 +564,21 @@ def _error_slots(form: EditorForm, preview: bool = False) -> dict[str, list[str]
     left empty is not yet reported as missing."""
     errors = form.errors if form.is_bound else {}
     slots: dict[str, list[str]] = {}
+    damaged = [
+        f"{name}: {message}"
+        for name, field in form.fields.items()
+        if field.widget.is_hidden and name not in ("tools", "step_title", "step_text")
+        for message in errors.get(name, [])
+    ]
     for name in ERROR_SLOTS:
         found = [str(message) for message in errors.get(name, [])]
         if preview and name in ("name", "description") and not form.data.get(name, "").strip():
             found = []
         slots[name] = found
+    if damaged:
+        slots["__all__"].append(
+            f"Reload the page: this form was damaged and cannot be saved ({'; '.join(damaged)})."
+        )
+    # Step texts are posted as several values: their messages go with the steps.
+    slots["step_title"] += [str(message) for message in errors.get("step_text", [])]
     return slots
