@@ -5,7 +5,11 @@ conflict for a person to decide; "save again" in the admin never reverts what it
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import yaml
+from django.db import connection
 
 from agents import agentfile
 from agents.agentfile import BodyPart, Step
@@ -164,3 +168,42 @@ def test_saving_again_in_the_admin_keeps_their_changes_to_what_this_page_did_not
         "Kept their changes to the model and step 2; your change to the description is saved."
         in [str(m) for m in again.context["messages"]]
     )
+
+
+# --- two saves at the same moment (PostgreSQL: the second waits for the first's row lock) -------
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrated_data")
+def test_two_editor_saves_of_different_fields_at_the_same_moment_both_land(author, other_author):
+    from .test_editor import FormData, edit_url
+
+    agent = AgentFactory(name="shared", owner=author, steps=2)
+    agent.maintainers.add(other_author)
+    clients = [client_for(author), client_for(other_author)]
+    forms = [FormData(client.get(edit_url(agent)).content.decode()) for client in clients]
+    forms[0].set("description", "The author's description.")
+    forms[1].set("model", "opus")
+    barrier = threading.Barrier(2)
+    responses: list = [None, None]
+
+    def save(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            responses[index] = clients[index].post(edit_url(agent), forms[index].press("save"))
+        except Exception as exc:  # noqa: BLE001 -- shown by the assertion below
+            responses[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [getattr(response, "status_code", response) for response in responses] == [302, 302]
+    saved = Agent.objects.get(pk=agent.pk)
+    assert (saved.description, saved.model) == ("The author's description.", "opus")
+    assert list(agent.revisions.values_list("number", flat=True)) == [3, 2, 1]
