@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from .. import agentfile, filebridge, workflow
@@ -126,6 +127,11 @@ class AgentFileForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].widget = forms.Select(choices=self._choices(name, allowed))
 
+    @cached_property
+    def known_tools(self) -> dict[str, str | None]:
+        """The tool registry (name -> its replacement), read once per form."""
+        return Tool.registry()
+
     def _choices(self, name: str, allowed: Sequence[str]) -> list[tuple[str, str]]:
         choices = [("", "---------"), *((value, value) for value in allowed)]
         current = self[name].value()
@@ -162,7 +168,7 @@ class AgentFileForm(forms.ModelForm):
         )
         self.checked_agent = agent
         errors, warnings = agentfile.validate(
-            filebridge.frontmatter(agent, tools=tools or []), Tool.registry(), strict=True
+            filebridge.frontmatter(agent, tools=tools or []), self.known_tools, strict=True
         )
         self.file_warnings = [w.message for w in warnings]
         for error in errors:

@@ -21,7 +21,7 @@ from django.http import QueryDict
 
 from .. import agentfile, filebridge, merging
 from ..agentfile import BodyPart, Step
-from ..models import Agent, AgentTool, Tool
+from ..models import Agent, AgentTool
 from .agent import AgentFileForm, FileTextField
 
 TEXT, STEPS = "text", "steps"
@@ -112,14 +112,15 @@ class ToolGroup:
     server: str = ""
 
 
-def tool_groups(agents: QuerySet[Agent], chosen: Iterable[str]) -> list[ToolGroup]:
+def tool_groups(
+    agents: QuerySet[Agent], chosen: Iterable[str], registry: Mapping[str, str | None]
+) -> list[ToolGroup]:
     """What the picker offers: current tools with what each does, legacy names with their
     replacement, and the MCP tools that agents the person may see use, by server.
 
     ``agents`` is the agents whose MCP tools may be shown (never names from drafts the person
     may not see); ``chosen`` adds the draft's own MCP tools.
     """
-    registry = Tool.registry()
     current = [
         ToolOption(name, agentfile.TOOL_SUMMARIES.get(name, ""))
         for name, replaced_by in registry.items()

@@ -14,6 +14,7 @@ the page shows both versions for the person to choose.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from .. import agentfile, filebridge, merging, permissions, rendering, workflow
@@ -194,7 +196,7 @@ def preview(request: HttpRequest, name: str | None = None, mode: str = "new") ->
     Checks the same permissions as the page; never saves.
     """
     if mode == "edit":
-        page = _edit_page(request, name or "")
+        page = _edit_page(request, name or "", preview=True)
     elif mode == "clone":
         page = _clone_page(request, name or "")
     else:
@@ -215,18 +217,21 @@ def _new_page(request: HttpRequest) -> Page:
     return Page(request, "new", Draft(blank, [], [agentfile.BodyPart(markdown="")]))
 
 
-def _edit_page(request: HttpRequest, name: str) -> Page:
+def _edit_page(request: HttpRequest, name: str, preview: bool = False) -> Page:
     agent = visible_agent(request, name)
     if not permissions.can_edit(request.user, agent):
         raise PermissionDenied(f"You may not edit {agent.name}.")
     # The latest revision's number as the agent's row said, before its rows are read: a save
-    # in between makes the rows newer than the number, never older (see _save).
-    base = (
-        Revision.objects.filter(pk=agent.latest_revision_id)
-        .order_by()
-        .values_list("number", flat=True)
-        .first()
-    )
+    # in between makes the rows newer than the number, never older (see _update). The preview
+    # takes the number the form posts.
+    base = None
+    if not preview:
+        base = (
+            Revision.objects.filter(pk=agent.latest_revision_id)
+            .order_by()
+            .values_list("number", flat=True)
+            .first()
+        )
     prefetch_related_objects([agent], "tool_entries", "sections", "steps")
     return Page(request, "edit", Draft.of(agent), agent=agent, base_revision=base or 0)
 
@@ -504,7 +509,7 @@ def _render(
     where = permissions.view_filter(page.user)
     if where is not None:
         visible = visible.filter(where)
-    groups = tool_groups(visible, draft.tools)
+    groups = tool_groups(visible, draft.tools, form.known_tools)
     refusal = page.refusal()
     if page.mode == "edit":
         title = f"Edit {agent.name}"
@@ -554,9 +559,16 @@ def _preview_context(draft: Draft, form: EditorForm) -> dict[str, Any]:
     ]
     return {
         "file": draft.render(),
-        "rendered": rendering.markdown_to_html(agentfile.join_body(draft.parts)),
+        "rendered": _prompt_html(agentfile.join_body(draft.parts)),
         "left_out": [str(label) for label in left_out],
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _prompt_html(body: str) -> SafeString:
+    """The prompt as HTML. Remembered: while the author types in other fields, the preview
+    renders the same prompt again and again."""
+    return rendering.markdown_to_html(body)
 
 
 def _error_slots(form: EditorForm, preview: bool = False) -> dict[str, list[str]]:
