@@ -622,3 +622,16 @@ def test_bad_input_gets_a_message_next_to_its_field_and_saves_nothing(
     assert message in slot(response, where)
     assert Agent.objects.get(pk=agent.pk).description != "Changed."
     assert agent.revisions.count() == 1
+
+
+def test_an_archived_agent_is_restored_from_the_editor_by_an_admin(admin_user):
+    agent = AgentFactory(name="code-reviewer", steps=1, published=True)
+    workflow.transition(agent, "archive", admin_user)
+    client = client_for(admin_user)
+
+    page = client.get(edit_url(agent)).content.decode()
+    assert "code-reviewer is archived: restore it before changing it." in page
+    response = client.post(edit_url(agent), {"op": "action-restore"}, follow=True)
+
+    assert "code-reviewer was restored." in response.content.decode()
+    assert Agent.objects.get(pk=agent.pk).status == Agent.Status.DRAFT

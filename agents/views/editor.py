@@ -454,6 +454,10 @@ def _act(page: Page, form: EditorForm, action: str) -> HttpResponse:
         form.is_valid()
         form.add_error(None, "Choose one of the buttons of this page.")
         return _render(page, form, unsaved=True)
+    if page.refusal():
+        # The agent may not be edited now (archived, in review): the page shows no form to
+        # change, and the button posts none.
+        return _take(page, action)
     draft = form.preview_draft()
     saved = Draft.of(page.agent)
     stale = form.cleaned_data.get("base_revision") != page.base_revision
