@@ -635,3 +635,25 @@ def test_an_archived_agent_is_restored_from_the_editor_by_an_admin(admin_user):
 
     assert "code-reviewer was restored." in response.content.decode()
     assert Agent.objects.get(pk=agent.pk).status == Agent.Status.DRAFT
+
+
+def test_real_agents_opened_and_saved_unchanged_in_the_editor_keep_their_file(author):
+    """Fidelity through the editor: a sample of the corpus (every 25th file), imported, opened
+    and saved untouched, gives no new revision: the page writes back exactly what it showed."""
+    from agents.importing import import_file
+
+    from .conftest import CORPUS, shared_file
+
+    files = sorted(shared_file(CORPUS).rglob("*.md"))[::25]
+    client = client_for(author)
+    saved = 0
+    for number, path in enumerate(files):
+        import_file(f"{number}-{path.name}", path.read_bytes(), owner=author)
+        agent = Agent.objects.order_by("-pk").first()
+        page = client.get(edit_url(agent))
+        assert preview_file(page) == agent.revisions.get().text, path.name
+        response = client.post(edit_url(agent), FormData(page.content.decode()).press("save"))
+        if response.status_code == 302:  # files off the rules are refused by the strict check
+            saved += 1
+        assert agent.revisions.count() == 1, path.name
+    assert saved >= len(files) * 0.8
