@@ -17,7 +17,7 @@ from agents.merging import THEIRS, Conflict, Version, describe, merge, resolve
 from agents.models import Agent
 
 from .factories import AgentFactory
-from .test_admin import change_post, change_url
+from .test_admin import change_post, change_url, existing_rows
 from .test_admin_review import client_for
 
 
@@ -207,3 +207,31 @@ def test_two_editor_saves_of_different_fields_at_the_same_moment_both_land(autho
     saved = Agent.objects.get(pk=agent.pk)
     assert (saved.description, saved.model) == ("The author's description.", "opus")
     assert list(agent.revisions.values_list("number", flat=True)) == [3, 2, 1]
+
+
+def test_saving_again_in_the_admin_after_someone_added_a_step_is_refused_not_an_error(
+    author, other_author
+):
+    agent = AgentFactory(name="shared", owner=author, steps=2)
+    agent.maintainers.add(other_author)
+    first, second = client_for(author), client_for(other_author)
+    stale = change_post(agent, description="First's version.")
+    rows = existing_rows(agent)
+    added = [*rows["steps"], {"position": "0.5", "title": "New", "text": "Inserted first."}]
+    theirs = change_post(agent, rows={"steps": added}) | {"steps-TOTAL_FORMS": "3"}
+    assert second.post(change_url(agent), theirs).status_code == 302
+
+    refused = first.post(change_url(agent), stale)
+    form = refused.context["adminform"].form
+    stale["base_revision"] = form["base_revision"].value()
+    stale["merge_base"] = form["merge_base"].value()
+    again = first.post(change_url(agent), stale)
+
+    assert again.status_code == 200
+    assert "Someone added a row here since you opened the page" in again.content.decode()
+    assert list(agent.steps.values_list("text", flat=True)) == [
+        "Inserted first.",
+        "Do thing 1.",
+        "Do thing 2.",
+    ]
+    assert Agent.objects.get(pk=agent.pk).description != "First's version."
