@@ -45,7 +45,13 @@ def test_an_author_writes_an_agent_moves_a_step_with_the_keyboard_saves_and_subm
     page.set_viewport_size({"width": 1400, "height": 1000})
     log_in(page, "writer", "pw-writer-1")
     page.get_by_role("link", name="New agent").click()
+    # A name off the rule is said next to the field, in words, while typing; fixed, it goes.
+    page.get_by_label("Name", exact=True).fill("Code Reviewer")
+    expect(page.locator("#errors-name")).to_contain_text(
+        "does not match the naming rule: use only lowercase letters"
+    )
     page.get_by_label("Name", exact=True).fill("code-reviewer")
+    expect(page.locator("#errors-name")).to_be_empty()
     page.get_by_label("Description").fill("Reviews code. Use proactively.")
     # Tools: found by searching, ticked, and an MCP tool typed; the chips keep the order.
     page.get_by_label("Find a tool").fill("reads files")
