@@ -66,9 +66,7 @@ class PositionedInlineFormSet(forms.BaseInlineFormSet):
                     "form was altered). Reload the page; nothing was saved."
                 )
         shown = {form.instance.pk for form in self.initial_forms}
-        if self.instance.pk is not None and any(
-            row.pk not in shown for row in self.get_queryset()
-        ):
+        if self.instance.pk is not None and any(row.pk not in shown for row in self.get_queryset()):
             # Someone added a row since the page was loaded: this page cannot say where its
             # own rows go among it (and saving them would collide with its position).
             raise ValidationError(
