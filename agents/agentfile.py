@@ -981,8 +981,8 @@ def validate(
     elif not NAME_RE.match(name):
         lenient.append(
             Notice(
-                f"name {name!r} does not match the naming rule: use only lowercase letters, "
-                "digits and single hyphens between them, e.g. 'code-reviewer'",
+                f"name {name!r} does not match the naming rule: use lowercase letters, digits "
+                "and single hyphens, e.g. 'code-reviewer'",
                 field="name",
             )
         )

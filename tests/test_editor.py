@@ -223,7 +223,7 @@ def test_a_bad_agent_is_refused_with_messages_in_plain_words_and_nothing_is_save
     assert not Agent.objects.exists()
     name_error = slot(response, "name")
     assert "'Code Reviewer' does not match the naming rule" in name_error
-    assert "lowercase letters, digits and single hyphens" in name_error
+    assert "use lowercase letters, digits and single hyphens" in name_error
     assert "^" not in name_error and "[a-z" not in name_error  # not a regular expression
     assert "unknown tool 'Telepathy'" in slot(response, "tools")
     # What was typed is still in the form.

@@ -48,7 +48,7 @@ def test_an_author_writes_an_agent_moves_a_step_with_the_keyboard_saves_and_subm
     # A name off the rule is said next to the field, in words, while typing; fixed, it goes.
     page.get_by_label("Name", exact=True).fill("Code Reviewer")
     expect(page.locator("#errors-name")).to_contain_text(
-        "does not match the naming rule: use only lowercase letters"
+        "does not match the naming rule: use lowercase letters"
     )
     page.get_by_label("Name", exact=True).fill("code-reviewer")
     expect(page.locator("#errors-name")).to_be_empty()
