@@ -18,6 +18,9 @@ from .conftest import member_of
 from .factories import AgentFactory
 
 expect = pytest.importorskip("playwright.sync_api").expect
+# The preview waits for a pause in the typing, then for the server: on a busy machine that is
+# more than expect's default 5 seconds.
+expect.set_options(timeout=15_000)
 
 pytestmark = [
     pytest.mark.browser,
