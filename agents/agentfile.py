@@ -92,6 +92,41 @@ LEGACY_TOOLS = {
     "KillBash": "TaskStop",
     "SlashCommand": "Skill",
 }
+# What each built-in tool does, in one line: what the portal shows next to a tool's name.
+TOOL_SUMMARIES = {
+    "Agent": "Hands a task to another subagent; Agent(a, b) allows only those.",
+    "Bash": "Runs shell commands.",
+    "Edit": "Changes part of a file by replacing exact text.",
+    "Glob": "Finds files by name pattern.",
+    "Grep": "Searches file contents.",
+    "Read": "Reads files: text, images, PDFs and notebooks.",
+    "Write": "Creates a file or overwrites a whole file.",
+    "NotebookEdit": "Edits the cells of a Jupyter notebook.",
+    "WebFetch": "Fetches a web page and reads it.",
+    "WebSearch": "Searches the web.",
+    "TodoWrite": "Keeps a checklist of the work in hand.",
+    "Skill": "Runs a skill or a slash command.",
+    "TaskCreate": "Adds a task to the shared task list.",
+    "TaskGet": "Reads one task of the task list.",
+    "TaskList": "Lists the tasks of the task list.",
+    "TaskUpdate": "Changes a task's status or details.",
+    "TaskOutput": "Reads what a background command or task printed.",
+    "TaskStop": "Stops a background command or task.",
+    "LSP": "Asks a language server for definitions, references and diagnostics.",
+    "Monitor": "Watches a background process and reacts to its output.",
+    "PowerShell": "Runs PowerShell commands (Windows).",
+    "AskUserQuestion": "Asks the user a question with choices.",
+    "ToolSearch": "Finds and loads tools that are deferred, such as MCP tools.",
+    "EnterWorktree": "Moves the session into a git worktree.",
+    "ExitWorktree": "Leaves the git worktree.",
+    "SendMessage": "Sends a message to another running agent.",
+    "Artifact": "Creates a document or file to share.",
+    "CronCreate": "Schedules a prompt to run repeatedly.",
+    "CronDelete": "Deletes a scheduled prompt.",
+    "CronList": "Lists the scheduled prompts.",
+    "ListMcpResourcesTool": "Lists the resources MCP servers offer.",
+    "ReadMcpResourceTool": "Reads one resource of an MCP server.",
+}
 
 # mcp__server, mcp__server__tool, mcp__server__*
 MCP_TOOL_RE = re.compile(r"^mcp__[A-Za-z0-9_.-]+?(?:__(?:[A-Za-z0-9_.-]+|\*))?$")
@@ -958,7 +993,33 @@ def render_steps(steps: list[Step], tight: bool = False) -> str:
 
 
 def join_body(parts: Iterable[BodyPart]) -> str:
-    return "".join(render_steps(p.steps, p.tight) if p.is_steps else p.markdown for p in parts)
+    """The body these parts make, each written as it is.
+
+    A part that does not end its last line (text typed in a form) is ended with a blank line
+    when another part follows, so that parts are never glued onto one line: ``...edit files.``
+    and ``1. Step`` stay two blocks. Parts read from a file always end their lines, so
+    ``join_body(split_body(body)) == body`` still holds.
+    """
+    texts = [render_steps(p.steps, p.tight) if p.is_steps else p.markdown for p in parts]
+    out = []
+    for index, text in enumerate(texts):
+        if not text.endswith("\n") and any(texts[index + 1 :]):
+            text = blank_line_after(text)
+        out.append(text)
+    return "".join(out)
+
+
+def blank_line_after(text: str) -> str:
+    """``text`` ended with a blank line, so that what is written after it starts a new block
+    (a heading, a list) instead of continuing its last paragraph. Empty text stays empty."""
+    if not text or text.endswith("\n\n"):
+        return text
+    return text + ("\n" if text.endswith("\n") else "\n\n")
+
+
+def markdown_sections(markdown: str) -> list[str]:
+    """Markdown cut before each heading (code fences respected); joined, they give it back."""
+    return _sections(markdown)
 
 
 def split_body(body: str) -> list[BodyPart]:
@@ -1136,7 +1197,7 @@ def validate(
     elif not NAME_RE.match(name):
         lenient.append(
             Notice(
-                f"name {name!r} does not match {NAME_RE.pattern}: use lowercase letters, digits "
+                f"name {name!r} does not match the naming rule: use lowercase letters, digits "
                 "and single hyphens, e.g. 'code-reviewer'",
                 field="name",
             )

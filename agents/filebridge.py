@@ -74,9 +74,17 @@ def body_parts(agent: Agent) -> list[agentfile.BodyPart]:
         else:
             parts.append(agentfile.BodyPart(markdown=section.markdown))
     if steps:
-        # Steps added to an agent whose body had none: give them their own heading.
-        lead = "\n## Instructions\n\n" if parts else "## Instructions\n\n"
-        parts += [agentfile.BodyPart(markdown=lead), agentfile.BodyPart(steps=steps)]
+        # Steps added to an agent whose body had none: give them their own heading, after a
+        # blank line (a heading glued to the paragraph before it reads as part of it).
+        if parts:
+            parts[-1] = agentfile.BodyPart(
+                markdown=agentfile.blank_line_after(agentfile.join_body(parts))
+            )
+            del parts[:-1]
+        parts += [
+            agentfile.BodyPart(markdown="## Instructions\n\n"),
+            agentfile.BodyPart(steps=steps),
+        ]
     return parts
 
 
@@ -86,9 +94,15 @@ def body(agent: Agent) -> str:
 
 def render(agent: Agent) -> str:
     """The exact file this agent exports to (load it with ``Agent.objects.for_export()``)."""
+    return render_parts(agent, tool_names(agent), body_parts(agent))
+
+
+def render_parts(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]) -> str:
+    """The file of this agent's fields (saved or not) with these tools and this body: what
+    ``render`` gives once the rows hold them. The editor's preview comes from here."""
     return agentfile.render(
-        frontmatter(agent),
-        body(agent),
+        frontmatter(agent, tools=tools),
+        agentfile.join_body(parts),
         agent.yaml_sources,
         agent.yaml_sources.get(PREFIX_SOURCE, ""),
     )
@@ -100,15 +114,39 @@ def render(agent: Agent) -> str:
 @transaction.atomic
 def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     """Make this agent (saved or not) hold exactly what the parsed file says."""
+    set_fields(agent, parsed.frontmatter)
+    agent.yaml_sources = dict(parsed.sources)
+    if parsed.prefix:
+        agent.yaml_sources[PREFIX_SOURCE] = parsed.prefix
+    agent.save()
+    write_rows(
+        agent,
+        agentfile.split_tools(parsed.frontmatter.get("tools")),
+        agentfile.split_body(parsed.body),
+    )
+
+
+@transaction.atomic
+def apply_version(agent: Agent, values: dict[str, Any], parts: list[agentfile.BodyPart]) -> None:
+    """Make this agent hold these frontmatter keys (tools included) and this body, keeping the
+    YAML its keys were written in where it still says the same."""
+    set_fields(agent, values)
+    agent.save()
+    write_rows(agent, agentfile.split_tools(values.get("tools")), parts)
+
+
+def set_fields(agent: Agent, values: dict[str, Any]) -> None:
+    """Set the agent's frontmatter fields (not saved) to exactly these keys, in this order;
+    keys without a field of their own, or with a value of another type, go to the extra keys.
+    ``tools`` is left for ``write_rows``."""
     extras: dict[str, Any] = {}
     for field, _ in FIELD_FOR_KEY.values():
         setattr(agent, field, agent._meta.get_field(field).get_default())
     agent.disallowed_tools = []
-    tools: list[str] = []
-    for key, value in parsed.frontmatter.items():
+    for key, value in values.items():
         if key == "tools":
-            tools = agentfile.split_tools(value)
-        elif key == "disallowedTools":
+            continue
+        if key == "disallowedTools":
             agent.disallowed_tools = agentfile.split_tools(value)
         elif key in FIELD_FOR_KEY and _fits(value, FIELD_FOR_KEY[key][1]):
             setattr(agent, FIELD_FOR_KEY[key][0], value)
@@ -118,12 +156,16 @@ def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
         if getattr(agent, field) is None and not agent._meta.get_field(field).null:
             setattr(agent, field, "")
     agent.extra_frontmatter = extras or None
-    agent.key_order = list(parsed.frontmatter)
-    agent.yaml_sources = dict(parsed.sources)
-    if parsed.prefix:
-        agent.yaml_sources[PREFIX_SOURCE] = parsed.prefix
-    agent.save()
+    agent.key_order = list(values)
 
+
+@transaction.atomic
+def write_rows(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]) -> None:
+    """Replace the saved agent's tool, section and step rows by these tools and this body.
+
+    Markdown is stored one section a heading; the first steps part becomes the steps (an
+    agent's body has one list of instruction steps).
+    """
     agent.tool_entries.all().delete()
     AgentTool.objects.bulk_create(
         AgentTool(agent=agent, position=position, name=name)
@@ -131,18 +173,30 @@ def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     )
     agent.sections.all().delete()
     agent.steps.all().delete()
-    sections, steps = [], []
-    for position, part in enumerate(agentfile.split_body(parsed.body), 1):
-        if part.is_steps:
+    sections: list[Section] = []
+    steps: list[InstructionStep] = []
+    for part in parts:
+        if part.is_steps and not steps:
             sections.append(
-                Section(agent=agent, position=position, kind=Section.Kind.STEPS, tight=part.tight)
+                Section(
+                    agent=agent,
+                    position=len(sections) + 1,
+                    kind=Section.Kind.STEPS,
+                    tight=part.tight,
+                )
             )
-            steps += [
+            steps = [
                 InstructionStep(agent=agent, position=n, title=step.title, text=step.text)
                 for n, step in enumerate(part.steps, 1)
             ]
         else:
-            sections.append(Section(agent=agent, position=position, markdown=part.markdown))
+            text = (
+                agentfile.render_steps(part.steps, part.tight) if part.is_steps else part.markdown
+            )
+            sections += [
+                Section(agent=agent, position=len(sections) + 1 + n, markdown=markdown)
+                for n, markdown in enumerate(agentfile.markdown_sections(text))
+            ]
     Section.objects.bulk_create(sections)
     InstructionStep.objects.bulk_create(steps)
 

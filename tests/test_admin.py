@@ -424,7 +424,8 @@ def test_change_page_links_to_the_download(admin_client):
         (
             {"name": "Code Reviewer"},
             [],
-            "name &#x27;Code Reviewer&#x27; does not match ^[a-z0-9]+(-[a-z0-9]+)*$",
+            "name &#x27;Code Reviewer&#x27; does not match the naming rule: use lowercase "
+            "letters, digits and single hyphens",
         ),
         ({"description": "  "}, [], "&#x27;description&#x27; is required"),
         ({"model": "gpt-4"}, [], "unknown model &#x27;gpt-4&#x27;: use one of inherit, sonnet"),

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from .. import filebridge, permissions, workflow
+from .. import filebridge, merging, permissions, workflow
 from ..forms.agent import AgentAdminForm
 from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
 from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
@@ -364,7 +364,7 @@ class AgentAdmin(admin.ModelAdmin):
             return [*self.fieldsets, ("Save", {"fields": ["change_note"]})]
         fieldsets = [self.workflow_fieldset, *self.fieldsets, self.file_fieldset]
         if self.has_change_permission(request, obj):
-            fieldsets.append(("Save", {"fields": ["change_note", "base_revision"]}))
+            fieldsets.append(("Save", {"fields": ["change_note", "base_revision", "merge_base"]}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Agent | None = None) -> list[str]:
@@ -558,6 +558,37 @@ class AgentAdmin(admin.ModelAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
+    def _merge_after_stale_save(self, form: Any) -> str:
+        """After "save again" (the first save was refused: someone else had saved meanwhile),
+        put back their changes to whatever this form left as it was when it was loaded.
+
+        The form's values are saved by then; the merge is against the revision the page was
+        first loaded from (``merge_base``) and the one it was refused for (``base_revision``,
+        the latest: the agent's row is held). Returns what to tell the person ('' if nothing).
+        """
+        merge_base = form.cleaned_data.get("merge_base")
+        base_revision = form.cleaned_data.get("base_revision")
+        if merge_base is None or base_revision is None or merge_base == base_revision:
+            return ""
+        agent = form.instance
+        texts = dict(
+            agent.revisions.filter(number__in=[merge_base, base_revision]).values_list(
+                "number", "text"
+            )
+        )
+        if merge_base not in texts or base_revision not in texts:
+            return ""
+        saved = Agent.objects.for_export().get(pk=agent.pk)
+        mine = merging.Version.of(filebridge.frontmatter(saved), filebridge.body_parts(saved))
+        result = merging.merge(
+            merging.Version.from_text(texts[merge_base]),
+            merging.Version.from_text(texts[base_revision]),
+            mine,
+        )  # where both changed the same part, mine: this person saw theirs and saved again
+        if result.version.frontmatter != mine.frontmatter or result.version.body != mine.body:
+            filebridge.apply_version(saved, result.version.frontmatter, result.version.parts)
+        return merging.describe(result)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         notes = [*form.file_warnings]
@@ -566,6 +597,9 @@ class AgentAdmin(admin.ModelAdmin):
         for note in notes:
             self.message_user(request, note, messages.WARNING)
         agent = form.instance
+        merged = self._merge_after_stale_save(form)
+        if merged:
+            self.message_user(request, merged)
         revision = workflow.record_revision(
             agent, request.user, note=form.cleaned_data["change_note"]
         )

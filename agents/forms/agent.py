@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from .. import agentfile, filebridge, workflow
@@ -67,59 +68,57 @@ class ToolListField(forms.CharField):
         return agentfile.split_tools(super().to_python(value))
 
 
-class AgentAdminForm(forms.ModelForm):
-    """An agent's frontmatter, checked as the file it would write.
+# The agent's fields that are written to its file, as forms edit them. Not key_order and
+# yaml_sources: kept from an imported file so that it is written back as it was, they are nothing
+# for a person to edit.
+FILE_FIELDS = [
+    "name",
+    "description",
+    "model",
+    "color",
+    "disallowed_tools",
+    "permission_mode",
+    "max_turns",
+    "memory",
+    "background",
+    "effort",
+    "isolation",
+    "initial_prompt",
+    "skills",
+    "mcp_servers",
+    "hooks",
+    "extra_frontmatter",
+]
 
-    Saving an existing agent also checks that nobody saved it since the page was opened
-    (``base_revision``), and holds the agent's row until the save commits.
-    """
+
+class AgentFileForm(forms.ModelForm):
+    """An agent's frontmatter fields, checked as the file they would write
+    (``agentfile.validate``, strict): the one rule the admin and the portal's editor share."""
 
     disallowed_tools = ToolListField(
         required=False,
         help_text="Tools this agent may never use, comma-separated: Bash, WebFetch.",
     )
-    change_note = forms.CharField(
-        required=False,
-        max_length=500,
-        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
-        help_text="What you changed, and why: kept with the new revision.",
-    )
-    base_revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     class Meta:
         model = Agent
-        # Not key_order and yaml_sources: kept from an imported file so that it is written back
-        # as it was, they are nothing for a person to edit.
-        fields = [
-            "name",
-            "description",
-            "model",
-            "color",
-            "owner",
-            "maintainers",
-            "disallowed_tools",
-            "permission_mode",
-            "max_turns",
-            "memory",
-            "background",
-            "effort",
-            "isolation",
-            "initial_prompt",
-            "skills",
-            "mcp_servers",
-            "hooks",
-            "extra_frontmatter",
-        ]
+        fields = FILE_FIELDS
         field_classes = {"description": FileTextField, "initial_prompt": FileTextField}
         widgets = {
             "model": DatalistInput(agentfile.MODEL_ALIASES),
             "description": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
             "initial_prompt": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
         }
+        error_messages = {
+            "name": {"unique": "Another agent already has this name: choose another one."}
+        }
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.file_warnings: list[str] = []
+        # The agent as the form would save it (a copy), once clean() has run: typed values even
+        # where they break a rule of the file, so the editor can preview them.
+        self.checked_agent: Agent | None = None
         for name in ("name", "description"):
             if name in self.fields:
                 # validate() says what a missing name or description means for the file.
@@ -127,13 +126,11 @@ class AgentAdminForm(forms.ModelForm):
         for name, allowed in ALLOWED_VALUES.items():
             if name in self.fields:
                 self.fields[name].widget = forms.Select(choices=self._choices(name, allowed))
-        if self.instance.pk is not None:
-            # The revision this page shows; saving checks that it is still the latest.
-            self.initial.setdefault("base_revision", self._latest_number())
 
-    def _latest_number(self) -> int:
-        numbers = self.instance.revisions.order_by("-number").values_list("number", flat=True)
-        return numbers.first() or 0
+    @cached_property
+    def known_tools(self) -> dict[str, str | None]:
+        """The tool registry (name -> its replacement), read once per form."""
+        return Tool.registry()
 
     def _choices(self, name: str, allowed: Sequence[str]) -> list[tuple[str, str]]:
         choices = [("", "---------"), *((value, value) for value in allowed)]
@@ -156,24 +153,77 @@ class AgentAdminForm(forms.ModelForm):
             raise ValidationError(
                 "Write the other keys as a YAML mapping: one 'key: value' a line."
             )
+        if value and not all(isinstance(key, str) and key.strip() for key in value):
+            raise ValidationError("Each key must be a word, such as 'version: 2'.")
         return value
 
-    def clean(self) -> dict[str, Any]:
-        cleaned_data = super().clean()
-        # The agent as it would be saved, on a copy: the instance itself is the admin's.
+    def check_file(self, tools: list[str] | None = None) -> Agent:
+        """Check the agent as it would be saved, with these tools (None: the tools are checked
+        elsewhere, as the admin's tool rows are), and put each error next to its field.
+
+        Returns the agent as it would be saved: a copy, the instance itself stays as it was.
+        """
         agent = construct_instance(
             self, copy.copy(self.instance), self._meta.fields, self._meta.exclude
         )
+        self.checked_agent = agent
         errors, warnings = agentfile.validate(
-            filebridge.frontmatter(agent, tools=[]), Tool.registry(), strict=True
+            filebridge.frontmatter(agent, tools=tools or []), self.known_tools, strict=True
         )
         self.file_warnings = [w.message for w in warnings]
         for error in errors:
-            if error.field == "tools":
-                continue  # the tool inline shows its own errors
+            if error.field == "tools" and tools is None:
+                continue  # the tool rows show their own errors
             field = self._field_for(error.field, agent)
             if field not in self.errors:
                 self.add_error(field, error.message)
+        return agent
+
+    def _field_for(self, key: str | None, agent: Agent) -> str | None:
+        """The form field showing an error about frontmatter ``key`` (None: the whole form)."""
+        field = FORM_FIELD_FOR_KEY.get(key or "")
+        extras = agent.extra_frontmatter or {}
+        if key in extras and (field is None or agentfile.is_empty(getattr(agent, field))):
+            return "extra_frontmatter" if "extra_frontmatter" in self.fields else None
+        return field if field in self.fields else None
+
+
+class AgentAdminForm(AgentFileForm):
+    """An agent's frontmatter in the admin, checked as the file it would write.
+
+    Saving an existing agent also checks that nobody saved it since the page was opened
+    (``base_revision``), and holds the agent's row until the save commits. A save refused that
+    way is shown with what changed; saving again merges (``merge_base``): their changes to what
+    this form left as it was are kept, the form's changes are saved over theirs.
+    """
+
+    change_note = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+        help_text="What you changed, and why: kept with the new revision.",
+    )
+    base_revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # The revision the form's values were first loaded from, once a save was refused because
+    # someone else saved meanwhile: what "saving again" merges against.
+    merge_base = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    class Meta(AgentFileForm.Meta):
+        fields = [*FILE_FIELDS[:4], "owner", "maintainers", *FILE_FIELDS[4:]]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # The revision this page shows; saving checks that it is still the latest.
+            self.initial.setdefault("base_revision", self._latest_number())
+
+    def _latest_number(self) -> int:
+        numbers = self.instance.revisions.order_by("-number").values_list("number", flat=True)
+        return numbers.first() or 0
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        self.check_file()
         if self.instance.pk is not None:
             self._lock_for_edit(cleaned_data.get("base_revision"))
         return cleaned_data
@@ -188,24 +238,21 @@ class AgentAdminForm(forms.ModelForm):
             workflow.check_editable(agent)  # as loaded: says so before waiting for the lock
             workflow.lock_for_edit(agent, base_revision)  # checks it again once the row is held
         except StaleEdit as conflict:
-            # Shown once: saving this form again replaces their version with this one.
+            # Shown once. Saving again merges: the values this page still holds from the
+            # revision it was loaded from are not written over their changes (AgentAdmin's
+            # save_related), only what this person changed is.
             self.data = self.data.copy()
             self.data[self.add_prefix("base_revision")] = str(self._latest_number())
+            if self.cleaned_data.get("merge_base") is None:
+                self.data[self.add_prefix("merge_base")] = str(base_revision)
             raise ValidationError(
                 format_html(
-                    '{}<pre class="agent-diff">{}</pre>Save again to replace their version '
-                    "with yours.",
+                    '{}<pre class="agent-diff">{}</pre>Save again to merge: their changes to '
+                    "what you did not change are kept; what you changed is saved, over theirs "
+                    "where you both changed the same thing.",
                     str(conflict),
                     conflict.diff,
                 )
             ) from conflict
         except WorkflowError as refusal:
             raise ValidationError(str(refusal)) from refusal
-
-    def _field_for(self, key: str | None, agent: Agent) -> str | None:
-        """The form field showing an error about frontmatter ``key`` (None: the whole form)."""
-        field = FORM_FIELD_FOR_KEY.get(key or "")
-        extras = agent.extra_frontmatter or {}
-        if key in extras and (field is None or agentfile.is_empty(getattr(agent, field))):
-            return "extra_frontmatter" if "extra_frontmatter" in self.fields else None
-        return field if field in self.fields else None

@@ -65,6 +65,14 @@ class PositionedInlineFormSet(forms.BaseInlineFormSet):
                     "A row on this page is not one of this agent's rows (it was deleted, or the "
                     "form was altered). Reload the page; nothing was saved."
                 )
+        shown = {form.instance.pk for form in self.initial_forms}
+        if self.instance.pk is not None and any(row.pk not in shown for row in self.get_queryset()):
+            # Someone added a row since the page was loaded: this page cannot say where its
+            # own rows go among it (and saving them would collide with its position).
+            raise ValidationError(
+                "Someone added a row here since you opened the page. Reload the page to see it; "
+                "nothing was saved."
+            )
 
     def kept_forms(self) -> list[forms.ModelForm]:
         """The valid rows to save, in the order asked for (ties keep the order on the page)."""
