@@ -38,13 +38,19 @@ def make(*args: str, tmp_path: Path, **variables: str) -> subprocess.CompletedPr
 
 
 def fake_python(tmp_path: Path) -> Path:
-    """A stand-in for the virtualenv's python that says how it was called, and exits. It
-    ignores SIGTERM: the Makefile stops the worker when the server exits, and the worker's
-    stand-in must have its say first."""
+    """A stand-in for the virtualenv's python that says how it was called, and exits.
+
+    The Makefile stops the worker (started in the background) when the server exits; the
+    worker's stand-in ignores SIGTERM and says it started, and the server's stand-in waits for
+    that before it exits, so the worker always has its say however loaded the machine is."""
+    started = tmp_path / "worker-started"
     script = tmp_path / "python"
     script.write_text(
         "#!/bin/sh\ntrap '' TERM\n"
         'echo "python $* [DEBUG=$DEBUG PORTAL_BASE_URL=$PORTAL_BASE_URL]"\n'
+        f'case "$*" in *db_worker*) touch "{started}";; esac\n'
+        f'case "$*" in *runserver*) for i in $(seq 300); do [ -e "{started}" ] && break; '
+        "sleep 0.1; done;; esac\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
