@@ -238,8 +238,8 @@ def add_agents(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 # --- for Claude Code ------------------------------------------------------------------------
 
 
-@require_safe
 @machine_access
+@require_safe
 def plugin_zip(request: HttpRequest, slug: str) -> HttpResponse:
     """The collection's plugin, as Claude Code installs it (``archive`` source)."""
     collection = collection_or_404(slug, Collection.objects.for_plugins(with_text=True))
@@ -268,8 +268,8 @@ def conditional(response: HttpResponse, sha256: str) -> HttpResponse:
     return response
 
 
-@require_safe
 @machine_access
+@require_safe
 def marketplace_json(request: HttpRequest) -> HttpResponse:
     """``marketplace.json``: every collection with a published agent, as an archive plugin."""
     problems = marketplace.problems()
