@@ -273,9 +273,10 @@ def test_an_unknown_collection_is_404(client, reader):
     assert client.get("/collections/nope/plugin.zip").status_code == 404
 
 
-def test_collection_page_query_count_does_not_grow(client, reader, author):
+def test_collection_page_query_count_does_not_grow(client, other_author, author):
     collection = make_collection("team", [AgentFactory(published=True, tools=2, steps=2)])
-    client.force_login(reader)
+    # An author: whether they may see a left-out draft depends on its maintainers.
+    client.force_login(other_author)
     url = "/collections/team/"
     client.get(url)
 
@@ -488,3 +489,11 @@ def test_the_admin_edits_members_in_order_and_shows_the_plugin(admin_client):
     assert collection_agents(collection) == [agents[1], agents[0]]
     change = admin_client.get(reverse("admin:agents_collection_change", args=[collection.pk]))
     assert "version 1.0.0" in change.content.decode()
+
+
+def test_the_catalog_offers_the_collections_a_person_may_add_to(author, other_author, reader):
+    mine = make_collection("mine", [], owner=author)
+    make_collection("theirs", [], owner=other_author)
+
+    assert list(collections.editable_by(author)) == [mine]
+    assert list(collections.editable_by(reader)) == []

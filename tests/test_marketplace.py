@@ -139,6 +139,7 @@ def test_without_a_base_url_setting_links_start_with_the_address_the_request_cam
     client, reader, settings
 ):
     settings.MARKETPLACE_BASE_URL = ""
+    settings.PORTAL_BASE_URL = ""  # e-mail links' setting, the fallback when it is set
     settings.ALLOWED_HOSTS = ["testserver", "portal.test"]
     make_collection("reviews", [AgentFactory(name="code-reviewer", published=True)])
     client.force_login(reader)
@@ -222,6 +223,15 @@ def test_a_reserved_or_malformed_marketplace_name_stops_the_start(settings, name
 
     assert "MARKETPLACE_NAME" in str(refused.value)
     assert "agents.E901" in str(refused.value)
+
+
+def test_a_plain_http_public_address_is_warned_about(settings):
+    settings.MARKETPLACE_BASE_URL = "http://portal.example.com"
+
+    warnings = marketplace.check_settings()
+
+    assert [warning.id for warning in warnings] == ["agents.W901"]
+    assert "HTTPS" in warnings[0].msg
 
 
 def test_a_good_marketplace_name_passes_the_checks(settings):

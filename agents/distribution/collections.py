@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import agentfile
+from .. import agentfile, permissions
 from ..models import Agent, Collection, CollectionMember, CollectionPlugin
 from . import marketplace, plugins
 
@@ -203,6 +205,15 @@ def listing(collection: Collection, built: Built) -> marketplace.Listing:
         sha256=built.sha256,
         path=reverse("collection-plugin", kwargs={"slug": collection.slug}),
     )
+
+
+def editable_by(user: Any) -> QuerySet[Collection]:
+    """The collections this user may add agents to (for the catalog's "add to a collection")."""
+    if permissions.is_admin(user):
+        return Collection.objects.all()
+    if not permissions.can_author(user):
+        return Collection.objects.none()
+    return Collection.objects.filter(owner_id=user.pk)
 
 
 # --- membership -----------------------------------------------------------------------------

@@ -75,6 +75,9 @@ IMPERSONATING = re.compile(
 )
 
 
+LOCAL = re.compile(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$")
+
+
 def name_problem(name: str) -> str | None:
     """Why Claude Code would refuse ``name`` for this marketplace, or None."""
     if not agentfile.NAME_RE.match(name or ""):
@@ -130,7 +133,7 @@ def problems() -> list[str]:
 @checks.register("marketplace")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Refuse to start with a marketplace name or owner Claude Code would refuse."""
-    return [
+    found: list[checks.CheckMessage] = [
         checks.Error(
             message,
             hint="Set it in the environment; see the README's marketplace section.",
@@ -138,6 +141,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         )
         for message in problems()
     ]
+    url = configured_base_url()
+    if url.startswith("http://") and not LOCAL.match(url) and not settings.DEBUG:
+        found.append(
+            checks.Warning(
+                f"MARKETPLACE_BASE_URL is {url}: Claude Code downloads plugin archives over "
+                "HTTPS, and tokens in these addresses would cross the network in clear.",
+                hint="Serve the portal over HTTPS and give its https:// address.",
+                id="agents.W901",
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
