@@ -497,3 +497,22 @@ def test_the_catalog_offers_the_collections_a_person_may_add_to(author, other_au
 
     assert list(collections.editable_by(author)) == [mine]
     assert list(collections.editable_by(reader)) == []
+
+
+def test_editing_neither_shows_nor_removes_members_the_owner_cannot_see(
+    client, author, other_author
+):
+    visible = AgentFactory(name="visible-one", published=True)
+    hidden = AgentFactory(name="someone-elses-draft", owner=other_author)
+    collection = make_collection("team", [visible, hidden], owner=author)
+    client.force_login(author)
+
+    form = client.get(reverse("collection-edit", kwargs={"slug": "team"})).content.decode()
+    client.post(
+        reverse("collection-edit", kwargs={"slug": "team"}),
+        {"title": "Team", "members": "visible-one"},
+    )
+
+    assert "someone-elses-draft" not in form
+    assert "1 more agent(s) that you cannot see stay in the collection." in form
+    assert collection_agents(collection) == [visible, hidden]

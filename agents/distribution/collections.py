@@ -97,6 +97,10 @@ def author(collection: Collection) -> dict[str, str]:
     return result
 
 
+def description(collection: Collection) -> str:
+    return collection.description.strip() or collection.title
+
+
 def keywords(collection: Collection) -> tuple[str, ...]:
     return tuple(str(word) for word in collection.keywords or [] if str(word).strip())
 
@@ -126,7 +130,7 @@ def spec(found: Contents, texts: Mapping[int, str] | None = None) -> plugins.Plu
     return plugins.PluginSpec(
         name=collection.slug,
         title=collection.title,
-        description=collection.description,
+        description=description(collection),
         keywords=keywords(collection),
         author=author(collection),
         marketplace=marketplace.name(),
@@ -198,7 +202,7 @@ def recount(collection: Collection) -> Built | None:
 def listing(collection: Collection, built: Built) -> marketplace.Listing:
     return marketplace.Listing(
         name=collection.slug,
-        description=collection.description,
+        description=description(collection),
         version=built.version,
         author=author(collection),
         keywords=list(keywords(collection)),

@@ -61,14 +61,29 @@ class CollectionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.agents: list[Agent] = []
+        # Members this user may not see (drafts of others an admin added): neither shown nor
+        # removed by this form.
+        self.kept: list[Agent] = []
         if self.instance.pk:
             # The name is the plugin's: people installed it as name@marketplace.
             del self.fields["slug"]
             self.initial.setdefault("keywords", ", ".join(self.instance.keywords or []))
-            self.initial.setdefault(
-                "members",
-                "\n".join(member.agent.name for member in self.instance.members.all()),
+            members = [member.agent for member in self.instance.members.all()]
+            visible = set(
+                visible_agents(user)
+                .filter(pk__in=[agent.pk for agent in members])
+                .values_list("pk", flat=True)
             )
+            self.kept = [agent for agent in members if agent.pk not in visible]
+            self.initial.setdefault(
+                "members", "\n".join(agent.name for agent in members if agent.pk in visible)
+            )
+            if self.kept:
+                self.fields[
+                    "members"
+                ].help_text += (
+                    f" {len(self.kept)} more agent(s) that you cannot see stay in the collection."
+                )
 
     def clean_keywords(self) -> list[str]:
         words: list[str] = []

@@ -181,7 +181,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         form.save()
-        collections.set_members(collection, form.agents)
+        collections.set_members(collection, form.agents + form.kept)
         messages.success(request, f"Collection {collection.slug} saved.")
         return redirect(collection)
     return render_page(
