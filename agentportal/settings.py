@@ -16,9 +16,6 @@ Environment variables:
     MARKETPLACE_NAME the Claude Code marketplace's name (kebab-case, not reserved by Claude Code);
                      people install <collection>@<name>. Default: agent-portal.
     MARKETPLACE_OWNER_NAME, MARKETPLACE_OWNER_EMAIL  who runs it, as marketplace.json says.
-    MARKETPLACE_BASE_URL  the portal's public address (https://portal.example.com) for the links
-                     marketplace.json lists. Default: PORTAL_BASE_URL if set, else the address
-                     each request came to.
     AGENT_LINT_DESCRIPTION_TOKEN_BUDGET  description tokens the portal's agents may spend
                      together in the main conversation (lint). Default: 15000.
 """
@@ -255,11 +252,11 @@ AGENT_LINT_DESCRIPTION_TOKEN_BUDGET = int(
 )
 
 # The Claude Code plugin marketplace (/marketplace.json): checked at start-up by `manage.py check`
-# (agents.distribution.marketplace), since Claude Code refuses reserved or malformed names.
+# (agents.distribution.marketplace), since Claude Code refuses reserved or malformed names. Its
+# links start with PORTAL_BASE_URL.
 MARKETPLACE_NAME = os.environ.get("MARKETPLACE_NAME", "agent-portal")
 MARKETPLACE_OWNER_NAME = os.environ.get("MARKETPLACE_OWNER_NAME", "Agent Portal")
 MARKETPLACE_OWNER_EMAIL = os.environ.get("MARKETPLACE_OWNER_EMAIL", "")
-MARKETPLACE_BASE_URL = os.environ.get("MARKETPLACE_BASE_URL", "").strip().rstrip("/")
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

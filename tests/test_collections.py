@@ -42,7 +42,7 @@ You deploy carefully.
 @pytest.fixture(autouse=True)
 def marketplace_settings(settings):
     settings.MARKETPLACE_NAME = "acme-agents"
-    settings.MARKETPLACE_BASE_URL = "http://testserver"
+    settings.PORTAL_BASE_URL = "http://testserver"
 
 
 def make_collection(slug: str, agents, owner=None, **fields) -> Collection:

@@ -28,7 +28,7 @@ NARROW = {"width": 400, "height": 900}
 @pytest.fixture(autouse=True)
 def marketplace_settings(settings, live_server):
     settings.MARKETPLACE_NAME = "acme-agents"
-    settings.MARKETPLACE_BASE_URL = live_server.url
+    settings.PORTAL_BASE_URL = live_server.url
 
 
 def fits(page) -> bool:

@@ -42,7 +42,7 @@ def marketplace_settings(settings):
     settings.MARKETPLACE_NAME = "acme-agents"
     settings.MARKETPLACE_OWNER_NAME = "Acme platform team"
     settings.MARKETPLACE_OWNER_EMAIL = "platform@example.com"
-    settings.MARKETPLACE_BASE_URL = BASE
+    settings.PORTAL_BASE_URL = BASE
 
 
 def publish_corpus() -> dict[str, Agent]:
@@ -135,11 +135,10 @@ def test_the_marketplace_for_a_signed_in_browser_lists_urls_without_a_token(clie
     assert document["plugins"][0]["source"]["url"] == f"{BASE}/collections/reviews/plugin.zip"
 
 
-def test_without_a_base_url_setting_links_start_with_the_address_the_request_came_to(
+def test_without_a_public_address_links_start_with_the_address_the_request_came_to(
     client, reader, settings
 ):
-    settings.MARKETPLACE_BASE_URL = ""
-    settings.PORTAL_BASE_URL = ""  # e-mail links' setting, the fallback when it is set
+    settings.PORTAL_BASE_URL = ""
     settings.ALLOWED_HOSTS = ["testserver", "portal.test"]
     make_collection("reviews", [AgentFactory(name="code-reviewer", published=True)])
     client.force_login(reader)
@@ -226,7 +225,7 @@ def test_a_reserved_or_malformed_marketplace_name_stops_the_start(settings, name
 
 
 def test_a_plain_http_public_address_is_warned_about(settings):
-    settings.MARKETPLACE_BASE_URL = "http://portal.example.com"
+    settings.PORTAL_BASE_URL = "http://portal.example.com"
 
     warnings = marketplace.check_settings()
 

@@ -1,0 +1,1 @@
+"""Getting published agents onto people's machines: zips, plugins, other assistants' formats."""

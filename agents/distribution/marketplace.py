@@ -6,8 +6,8 @@ A team runs ``/plugin marketplace add <portal>/marketplace.json?token=<token>`` 
 listed as a plugin whose source is an ``archive``: the URL of its zip and that zip's sha256.
 
 Settings (``agentportal/settings.py``): ``MARKETPLACE_NAME`` (kebab-case, not reserved),
-``MARKETPLACE_OWNER_NAME``, ``MARKETPLACE_OWNER_EMAIL``, ``MARKETPLACE_BASE_URL`` (else
-``PORTAL_BASE_URL`` if the settings have it, else the address each request came to). A bad name
+``MARKETPLACE_OWNER_NAME``, ``MARKETPLACE_OWNER_EMAIL``; the links start with the portal's public
+address, ``PORTAL_BASE_URL`` (the address each request came to, where it is not set). A bad name
 is an Error of ``manage.py check`` (run by ``migrate`` and ``runserver``), and the marketplace
 answers 503 saying why rather than serve a file Claude Code would refuse.
 """
@@ -106,8 +106,9 @@ def owner() -> dict[str, str]:
 
 
 def configured_base_url() -> str:
-    """The portal's public address from the settings ("" when none is set)."""
-    url = getattr(settings, "MARKETPLACE_BASE_URL", "") or getattr(settings, "PORTAL_BASE_URL", "")
+    """The portal's public address (``PORTAL_BASE_URL``, checked by the settings; "" when the
+    settings have none)."""
+    url = getattr(settings, "PORTAL_BASE_URL", "") or ""
     return url.rstrip("/")
 
 
@@ -124,9 +125,6 @@ def problems() -> list[str]:
         found.append(f"MARKETPLACE_NAME: {problem}.")
     if not settings.MARKETPLACE_OWNER_NAME.strip():
         found.append("MARKETPLACE_OWNER_NAME is empty: a marketplace must name its owner.")
-    url = configured_base_url()
-    if url and not url.startswith(("https://", "http://")):
-        found.append(f"MARKETPLACE_BASE_URL must start with https:// (it is {url!r}).")
     return found
 
 
@@ -145,7 +143,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if url.startswith("http://") and not LOCAL.match(url) and not settings.DEBUG:
         found.append(
             checks.Warning(
-                f"MARKETPLACE_BASE_URL is {url}: Claude Code downloads plugin archives over "
+                f"PORTAL_BASE_URL is {url}: Claude Code downloads plugin archives over "
                 "HTTPS, and tokens in these addresses would cross the network in clear.",
                 hint="Serve the portal over HTTPS and give its https:// address.",
                 id="agents.W901",
