@@ -16,6 +16,9 @@ Environment variables:
     LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES  login throttling. Default: 5 failures, 15 minutes.
     TRUSTED_PROXY_COUNT  reverse proxies in front of the app that append to X-Forwarded-For.
                      Default: 0 (the client address is REMOTE_ADDR; the header is ignored).
+    MARKETPLACE_NAME the Claude Code marketplace's name (kebab-case, not reserved by Claude Code);
+                     people install <collection>@<name>. Default: agent-portal.
+    MARKETPLACE_OWNER_NAME, MARKETPLACE_OWNER_EMAIL  who runs it, as marketplace.json says.
     AGENT_LINT_DESCRIPTION_TOKEN_BUDGET  description tokens the portal's agents may spend
                      together in the main conversation (lint). Default: 15000.
 """
@@ -273,6 +276,13 @@ MAIL_RETRY_MAX_DELAY = timedelta(hours=1)
 AGENT_LINT_DESCRIPTION_TOKEN_BUDGET = int(
     os.environ.get("AGENT_LINT_DESCRIPTION_TOKEN_BUDGET", "15000")
 )
+
+# The Claude Code plugin marketplace (/marketplace.json): checked at start-up by `manage.py check`
+# (agents.distribution.marketplace), since Claude Code refuses reserved or malformed names. Its
+# links start with PORTAL_BASE_URL.
+MARKETPLACE_NAME = os.environ.get("MARKETPLACE_NAME", "agent-portal")
+MARKETPLACE_OWNER_NAME = os.environ.get("MARKETPLACE_OWNER_NAME", "Agent Portal")
+MARKETPLACE_OWNER_EMAIL = os.environ.get("MARKETPLACE_OWNER_EMAIL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

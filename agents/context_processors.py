@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
         return []
     current = getattr(request.resolver_match, "view_name", "")
     items = [("home", "Home", None), ("agents:list", "Agents", None)]
+    items.append(("collections", "Collections", None))
     if permissions.can_author(user):
         items.append(("agents:new", "New agent", None))
         items.append(("import", "Import", None))

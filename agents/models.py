@@ -601,3 +601,174 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} (to {', '.join(self.recipients)})"
+
+
+# --- Collections: agents handed out together, as a Claude Code plugin -----------------------
+
+# Addresses under /collections/ that are pages, not collections.
+RESERVED_COLLECTION_SLUGS = frozenset({"new", "add"})
+MAX_COLLECTION_SLUG_LENGTH = 64
+
+
+def validate_collection_slug(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if not agentfile.NAME_RE.match(value):
+        raise ValidationError(
+            "Use lowercase letters, digits and single hyphens, e.g. backend-team: it becomes the "
+            "plugin's name, which people type in /plugin install."
+        )
+    if value in RESERVED_COLLECTION_SLUGS:
+        raise ValidationError(f"{value} is the address of a page; choose another name.")
+
+
+class CollectionQuerySet(models.QuerySet):
+    def for_plugins(self, with_text: bool = False) -> CollectionQuerySet:
+        """Collections with their owner, their plugin's last count, and their members in order,
+        each with its agent and published revision (the file's text only when asked: building a
+        zip needs it, listing versions and checksums does not)."""
+        members = CollectionMember.objects.select_related("agent__published_revision").order_by(
+            "position", "pk"
+        )
+        if not with_text:
+            members = members.defer("agent__published_revision__text")
+        return self.select_related("owner", "plugin").prefetch_related(
+            models.Prefetch("members", queryset=members)
+        )
+
+
+class Collection(models.Model):
+    """A named, ordered set of agents (``backend-team``), handed out as one Claude Code plugin
+    that the portal's marketplace lists."""
+
+    slug = models.CharField(
+        max_length=MAX_COLLECTION_SLUG_LENGTH,
+        unique=True,
+        validators=[validate_collection_slug],
+        verbose_name="name",
+        help_text="Lowercase letters, digits and hyphens, e.g. backend-team: the plugin's name.",
+    )
+    title = models.CharField(max_length=200, help_text="What people see in lists.")
+    description = models.TextField(
+        blank=True, help_text="What the collection is for: the plugin's description."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent_collections",
+        help_text="The plugin's author; may edit the collection.",
+    )
+    keywords = models.JSONField(
+        default=list, blank=True, help_text="Words people search the marketplace for."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("collection", kwargs={"slug": self.slug})
+
+
+class CollectionMember(models.Model):
+    """One agent of a collection, at its place in the collection's order."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="collection_memberships"
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "agent"], name="agents_collection_member_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection.slug}: {self.agent.name}"
+
+
+class CollectionPlugin(models.Model):
+    """The plugin of a collection as last counted: its version number and its zip's checksum.
+
+    Written only by ``agents.distribution.plugins`` under the collection's row lock, never by a
+    form, so a page loaded before a change can never set the number back. ``content_key`` is a
+    hash of everything the zip holds except the version; when what a collection would publish
+    hashes differently, ``number`` goes up by one and ``sha256`` is the new zip's.
+    """
+
+    collection = models.OneToOneField(
+        Collection, on_delete=models.CASCADE, related_name="plugin", editable=False
+    )
+    content_key = models.CharField(max_length=64, editable=False)
+    number = models.PositiveIntegerField(default=0, editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    size = models.PositiveIntegerField(default=0, editable=False)
+    built_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.collection.slug} {self.version}"
+
+    @property
+    def version(self) -> str:
+        """``1.<n>.0``: n counts the changes of the plugin's content since its first build."""
+        return f"1.{self.number}.0"
+
+
+# --- Access tokens: machines download without a password ------------------------------------
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def usable(self, now: Any = None) -> AccessTokenQuerySet:
+        return self.filter(revoked_at=None, expires_at__gt=now or timezone.now())
+
+
+class AccessToken(models.Model):
+    """A secret a person gives a machine (Claude Code, a script) to act as them, read-only or
+    not: only a hash of the secret is stored; the secret is shown once, when it is created."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read: downloads, Claude Code's marketplace"
+        WRITE = "write", "Read and write (the REST API)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="Where it is used, e.g. laptop, CI.")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(
+        max_length=8, db_index=True, editable=False, help_text="The secret's first characters."
+    )
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "access token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def state(self, now: Any = None) -> str:
+        """'active', 'expired' or 'revoked', as the token pages say it."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "active"

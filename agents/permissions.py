@@ -159,3 +159,14 @@ def visible_events(user: Any, events: QuerySet[Event]) -> QuerySet[Event]:
         return events
     viewable = view_filter(user, "agent__")
     return events.filter(drafts | (Q(action__in=PUBLISHING_ACTIONS) & viewable))
+
+
+# --- collections ----------------------------------------------------------------------------
+
+
+def can_edit_collection(user: Any, collection: Any) -> bool:
+    """May change a collection (its description, its members): its owner while an author, or an
+    admin. Everyone signed in may see collections: a plugin holds only published files."""
+    if is_admin(user):
+        return True
+    return AUTHORS in groups_of(user) and collection.owner_id == user.pk

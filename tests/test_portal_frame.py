@@ -70,9 +70,11 @@ def test_the_navigation_offers_each_role_its_pages(client, reader, author, revie
         client.force_login(user)
         return [item["label"] for item in client.get(reverse("home")).context["portal_nav"]]
 
-    assert labels(reader) == ["Home", "Agents", "Activity"]
-    assert labels(author) == ["Home", "Agents", "New agent", "Import", "Activity", "Admin"]
-    assert labels(reviewer) == ["Home", "Agents", "Review", "Activity", "Admin"]
+    assert labels(reader) == ["Home", "Agents", "Collections", "Activity"]
+    assert labels(author) == [
+        "Home", "Agents", "Collections", "New agent", "Import", "Activity", "Admin"
+    ]  # fmt: skip
+    assert labels(reviewer) == ["Home", "Agents", "Collections", "Review", "Activity", "Admin"]
 
 
 def test_every_response_forbids_inline_scripts_and_other_origins(client, reader):

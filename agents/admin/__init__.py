@@ -7,7 +7,16 @@ Who may do what comes from ``agents.permissions``; every state change goes throu
 
 from django.contrib import admin
 
-from . import accounts, agents, mail, review, tools, trail  # noqa: F401 (registers the pages)
+from . import (  # noqa: F401 (registers the pages)
+    accounts,
+    agents,
+    collections,
+    mail,
+    review,
+    tokens,
+    tools,
+    trail,
+)
 
 admin.site.site_header = "Agent Portal administration"
 admin.site.site_title = "Agent Portal administration"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from .. import agentfile, filebridge, permissions
 from ..models import Agent
+from ..tokens import accepts_token
 from .common import visible_agent, visible_revisions
 
 
@@ -30,6 +31,7 @@ def private(response: HttpResponse) -> HttpResponse:
 
 
 @require_GET
+@accepts_token
 @login_required
 def download(request: HttpRequest, name: str) -> HttpResponse:
     """The published file: what everyone installs, even while a newer draft is under way."""
@@ -40,6 +42,7 @@ def download(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
+@accepts_token
 @login_required
 def download_draft(request: HttpRequest, name: str) -> HttpResponse:
     """The current working file, for the people who may edit or review it."""
@@ -50,6 +53,7 @@ def download_draft(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
+@accepts_token
 @login_required
 def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
     """One revision's exact file, as a download."""
