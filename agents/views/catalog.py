@@ -1,15 +1,249 @@
-"""The catalog: every agent the user may see, searchable and filterable."""
+"""The catalog: every agent the user may see, searchable, filterable and sortable.
+
+Each agent is shown as the user may see it. People who may see its drafts
+(``permissions.can_see_drafts``) see the working copy and its state; everyone else sees the
+published revision (its name, description, tools, model and colour, kept on ``Revision``) and
+never a field of an unreviewed draft. Search and filters look at the same thing: the latest
+revision for the first, the published revision for the others (``on_shown_revision``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from .. import agentfile, permissions, toolinfo
+from ..forms.catalog import ANY_MCP_TOOL, OTHER_MODEL, CatalogForm
+from ..models import Agent, Revision, Tool
+from .common import render_page
+
+PAGE_SIZE = 25
+# PostgreSQL's text search configuration; the index of migration 0011 is built with the same.
+SEARCH_CONFIG = "english"
 
 
 @require_GET
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
-    # Placeholder until the catalog is built (issue 8).
-    return render(request, "portal/catalog.html", {"title": "Agents"})
+    user = request.user
+    registry = Tool.registry()
+    form = CatalogForm(
+        request.GET,
+        registry=registry,
+        with_states=permissions.sees_any_drafts(user),
+    )
+    chosen = form.filters()
+    agents = filtered(visible_agents(user, chosen.get("state")), user, chosen)
+    agents = agents.select_related("owner", "published_revision", "latest_revision").defer(
+        "yaml_sources", "published_revision__text", "latest_revision__text"
+    )
+    agents = agents.annotate(sees_drafts=per_viewer(user, Value(True), Value(False)))
+    page = Paginator(ordered(agents, user, chosen.get("sort", "name")), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = catalog_rows(list(page), registry)
+    context = {
+        "title": "Agents",
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filtered": bool(chosen.keys() - {"sort"}),
+        "can_author": permissions.can_author(user),
+    }
+    return render_page(request, "portal/catalog.html", context)
+
+
+# --- which agents, seen how ---------------------------------------------------------------------
+
+
+def visible_agents(user: Any, state: str | None) -> QuerySet[Agent]:
+    """The agents the user may see; archived ones only when that state is asked for."""
+    agents = Agent.objects.all()
+    allowed = permissions.view_filter(user)
+    if allowed is not None:
+        agents = agents.filter(allowed)
+    return agents if state == Agent.Status.ARCHIVED else agents.listed()
+
+
+def per_viewer(user: Any, drafts: Any, published: Any) -> Any:
+    """``drafts`` for the agents whose drafts the user may see, ``published`` for the others:
+    two filters (Q) or two expressions, combined into one that the database evaluates per row."""
+    if not permissions.sees_any_drafts(user):
+        return published
+    sees = permissions.drafts_filter(user)
+    if sees is None:
+        return drafts
+    if isinstance(drafts, Q):
+        return (sees & drafts) | (~sees & published)
+    output = BooleanField() if isinstance(drafts, Value) else None
+    return Case(When(sees, then=drafts), default=published, output_field=output)
+
+
+def on_shown_revision(user: Any, condition: Callable[[str], Q]) -> Q:
+    """Agents whose shown revision meets ``condition`` (given the path to that revision)."""
+    return per_viewer(user, condition("latest_revision__"), condition("published_revision__"))
+
+
+def filtered(agents: QuerySet[Agent], user: Any, chosen: dict[str, str]) -> QuerySet[Agent]:
+    if chosen.get("q"):
+        agents = agents.filter(search(user, chosen["q"]))
+    if chosen.get("state"):
+        state = chosen["state"]
+        published = Q() if state == Agent.Status.APPROVED else Q(pk__in=[])
+        agents = agents.filter(per_viewer(user, Q(status=state), published))
+    if chosen.get("tool"):
+        agents = agents.filter(on_shown_revision(user, lambda at: uses_tool(at, chosen["tool"])))
+    if chosen.get("model"):
+        agents = agents.filter(on_shown_revision(user, lambda at: uses_model(at, chosen["model"])))
+    if chosen.get("color"):
+        color = chosen["color"]
+        agents = agents.filter(on_shown_revision(user, lambda at: Q(**{f"{at}color": color})))
+    if chosen.get("owner"):
+        agents = agents.filter(owner__username__iexact=chosen["owner"])
+    return agents
+
+
+def search(user: Any, query: str) -> Q:
+    """Agents whose shown revision's name, description or prompt matches ``query``.
+
+    PostgreSQL: full-text search (web search syntax: "a phrase", -excluded, or), through the
+    GIN index of migration 0011. Elsewhere: every word, as typed, somewhere in the three.
+    """
+    if connection.vendor == "postgresql":
+        matching = (
+            Revision.objects.alias(document=search_document())
+            .filter(document=SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG))
+            .values("pk")
+        )
+        return on_shown_revision(user, lambda at: Q(**{f"{at}pk__in": matching}))
+    condition = Q()
+    for word in query.split():
+        condition &= on_shown_revision(
+            user,
+            lambda at, word=word: (
+                Q(**{f"{at}name__icontains": word})
+                | Q(**{f"{at}description__icontains": word})
+                | Q(**{f"{at}text__icontains": word})
+            ),
+        )
+    return condition
+
+
+def search_document() -> SearchVector:
+    """What full-text search reads of a revision; the same expression as the index."""
+    return SearchVector("name", "description", "text", config=SEARCH_CONFIG)
+
+
+def uses_tool(at: str, tool: str) -> Q:
+    """The revision's tools line lists ``tool`` (also with arguments: ``Bash(git:*)``), or any
+    MCP tool.
+
+    Matched in the JSON text of the list, where each name is a quoted string: the same SQL on
+    every database, and cheap for the one short column it reads.
+    """
+    listed = Cast(F(f"{at}tools"), TextField())
+    if tool == ANY_MCP_TOOL:
+        return Q(Contains(listed, f'"{ANY_MCP_TOOL}'))
+    return Q(Contains(listed, f'"{tool}"')) | Q(Contains(listed, f'"{tool}('))
+
+
+def uses_model(at: str, model: str) -> Q:
+    if model == OTHER_MODEL:
+        return ~Q(**{f"{at}model__in": [*agentfile.MODEL_ALIASES, ""]})
+    if model == "inherit":  # a file without a model inherits the conversation's
+        return Q(**{f"{at}model__in": ["inherit", ""]})
+    return Q(**{f"{at}model": model})
+
+
+def ordered(agents: QuerySet[Agent], user: Any, sort: str) -> QuerySet[Agent]:
+    """Sorted by the name or the last change the user sees, or newest first."""
+    if sort == "changed":
+        changed = per_viewer(user, F("updated_at"), F("published_revision__created_at"))
+        return agents.order_by(changed.desc(), "-pk")
+    if sort == "newest":
+        return agents.order_by("-created_at", "-pk")
+    return agents.order_by(per_viewer(user, F("name"), F("published_revision__name")), "pk")
+
+
+# --- what each row shows ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One agent as the catalog lists it for this user."""
+
+    agent: Agent
+    name: str
+    description: str
+    tools: list[Any]
+    model: str
+    color: str
+    state: str
+    state_label: str
+    revisions: str
+    changed: datetime
+
+
+def catalog_rows(agents: list[Agent], registry: dict[str, str | None]) -> list[Row]:
+    # The working copy's tools, for the rows that show it: one query, none when no row does.
+    prefetch_related_objects([agent for agent in agents if agent.sees_drafts], "tool_entries")
+    return [row(agent, registry) for agent in agents]
+
+
+def row(agent: Agent, registry: dict[str, str | None]) -> Row:
+    published, latest = agent.published_revision, agent.latest_revision
+    if not agent.sees_drafts:
+        return Row(
+            agent=agent,
+            name=published.name,
+            description=published.description,
+            tools=[toolinfo.explain(name, registry) for name in published.tools],
+            model=published.model,
+            color=published.color,
+            state="published",
+            state_label="Published",
+            revisions=f"r{published.number}",
+            changed=published.created_at,
+        )
+    if published is not None and latest is not None and latest.pk != published.pk:
+        revisions = f"published r{published.number} · draft r{latest.number}"
+    elif published is not None:
+        revisions = f"published r{published.number}"
+    elif latest is not None:
+        revisions = f"r{latest.number}, never published"
+    else:
+        revisions = "not saved as a file yet"
+    return Row(
+        agent=agent,
+        name=agent.name,
+        description=agent.description,
+        tools=[toolinfo.explain(entry.name, registry) for entry in agent.tool_entries.all()],
+        model=agent.model,
+        color=agent.color,
+        state=agent.status,
+        state_label=agent.get_status_display(),
+        revisions=revisions,
+        changed=agent.updated_at,
+    )
