@@ -129,9 +129,7 @@ def test_archived_agents_are_listed_only_when_that_state_is_chosen(client, revie
     assert listed(client, state="archived") == ["old-one"]
 
 
-def test_an_author_sees_their_drafts_but_not_other_authors_drafts(
-    client, author, other_author
-):
+def test_an_author_sees_their_drafts_but_not_other_authors_drafts(client, author, other_author):
     AgentFactory(name="mine", owner=author)
     AgentFactory(name="theirs", owner=other_author)
     maintained = AgentFactory(name="maintained", owner=other_author)
@@ -195,9 +193,7 @@ def test_a_reader_searches_the_published_text_and_an_author_the_draft(
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_postgresql_search_understands_stems_phrases_and_exclusions(
-    client, reader, three_agents
-):
+def test_postgresql_search_understands_stems_phrases_and_exclusions(client, reader, three_agents):
     client.force_login(reader)
 
     assert listed(client, q="query") == ["sql-tuner"]  # "queries", stemmed
