@@ -185,3 +185,18 @@ def test_home_query_count_does_not_grow(client, request, who, author, reviewer):
         assert client.get(HOME).status_code == 200
 
     assert_same_query_count(page, grow)
+
+
+def test_an_author_with_many_agents_sees_the_latest_of_each_state_and_a_link_to_all(
+    client, author
+):
+    for n in range(12):
+        AgentFactory(name=f"draft-{n:02}", owner=author)
+    client.force_login(author)
+
+    response = client.get(HOME)
+
+    [group] = response.context["my_groups"]
+    assert group["total"] == 12
+    assert [agent.name for agent in group["agents"]] == [f"draft-{n:02}" for n in range(11, 1, -1)]
+    assert "?state=draft&amp;owner=author&amp;sort=changed" in response.content.decode()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -20,6 +21,7 @@ from .common import render_page
 
 RECENT = 8
 WAITING_SHOWN = 10
+MINE_SHOWN = 10  # in each state
 # The order an author's agents are grouped in: what needs them first.
 STATE_ORDER = (
     Agent.Status.CHANGES_REQUESTED,
@@ -50,21 +52,41 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def my_agents(user: Any) -> QuerySet[Agent]:
-    """The agents the author owns or maintains, each with the last request for changes."""
+    """The agents the author owns or maintains: in each state the latest changed ones (up to
+    MINE_SHOWN, each with its state's total), with the last request for changes of those sent
+    back. One query, however many agents the author has."""
     maintained = Agent.maintainers.through.objects.filter(user_id=user.pk).values("agent_id")
     last_request = Event.objects.filter(
         agent=OuterRef("pk"), action=Event.Action.REQUEST_CHANGES
     ).order_by("-created_at", "-pk")
+
+    def when_sent_back(field: str) -> Case:
+        return Case(
+            When(
+                status=Agent.Status.CHANGES_REQUESTED,
+                then=Subquery(last_request.values(field)[:1]),
+            )
+        )
+
     return (
         Agent.objects.filter(Q(owner_id=user.pk) | Q(pk__in=maintained))
         .select_related("published_revision", "latest_revision")
         .defer("yaml_sources", "published_revision__text", "latest_revision__text")
         .annotate(
-            request_comment=Subquery(last_request.values("comment")[:1]),
-            request_by=Subquery(last_request.values("actor_name")[:1]),
-            request_at=Subquery(last_request.values("created_at")[:1]),
+            rank=Window(
+                RowNumber(),
+                partition_by=F("status"),
+                order_by=[F("updated_at").desc(), F("pk").desc()],
+            ),
+            in_state=Window(Count("pk"), partition_by=F("status")),
         )
-        .order_by("name")
+        .filter(rank__lte=MINE_SHOWN)
+        .annotate(
+            request_comment=when_sent_back("comment"),
+            request_by=when_sent_back("actor_name"),
+            request_at=when_sent_back("created_at"),
+        )
+        .order_by("-updated_at", "-pk")
     )
 
 
@@ -74,7 +96,14 @@ def by_state(agents: list[Agent]) -> list[dict[str, Any]]:
     for state in STATE_ORDER:
         members = [agent for agent in agents if agent.status == state]
         if members:
-            groups.append({"state": state, "label": state.label, "agents": members})
+            groups.append(
+                {
+                    "state": state,
+                    "label": state.label,
+                    "agents": members,
+                    "total": members[0].in_state,
+                }
+            )
     return groups
 
 
