@@ -202,7 +202,7 @@ def test_postgresql_search_understands_stems_phrases_and_exclusions(client, read
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_postgresql_search_reads_the_text_search_index(reader, three_agents):
+def test_postgresql_search_reads_the_stored_documents_index(reader, three_agents):
     from django.test import Client
 
     client = Client()
@@ -217,7 +217,7 @@ def test_postgresql_search_reads_the_text_search_index(reader, three_agents):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = on")
-    assert "agents_revision_search" in plan
+    assert "agents_revisionsearch_document" in plan
 
 
 # --- filters ----------------------------------------------------------------------------------

@@ -187,9 +187,7 @@ def test_home_query_count_does_not_grow(client, request, who, author, reviewer):
     assert_same_query_count(page, grow)
 
 
-def test_an_author_with_many_agents_sees_the_latest_of_each_state_and_a_link_to_all(
-    client, author
-):
+def test_an_author_with_many_agents_sees_the_latest_of_each_state_and_a_link_to_all(client, author):
     for n in range(12):
         AgentFactory(name=f"draft-{n:02}", owner=author)
     client.force_login(author)

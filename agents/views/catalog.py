@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -36,11 +36,11 @@ from django.views.decorators.http import require_GET
 
 from .. import agentfile, permissions, toolinfo
 from ..forms.catalog import ANY_MCP_TOOL, OTHER_MODEL, CatalogForm
-from ..models import Agent, Revision, Tool
+from ..models import Agent, RevisionSearch, Tool
 from .common import render_page
 
 PAGE_SIZE = 25
-# PostgreSQL's text search configuration; the index of migration 0011 is built with the same.
+# PostgreSQL's text search configuration: the documents of RevisionSearch are built with it.
 SEARCH_CONFIG = "english"
 
 
@@ -55,15 +55,12 @@ def catalog(request: HttpRequest) -> HttpResponse:
         with_states=permissions.sees_any_drafts(user),
     )
     chosen = form.filters()
-    agents = filtered(visible_agents(user, chosen.get("state")), user, chosen)
-    agents = agents.select_related("owner", "published_revision", "latest_revision").defer(
-        "yaml_sources", "published_revision__text", "latest_revision__text"
-    )
-    agents = agents.annotate(sees_drafts=per_viewer(user, Value(True), Value(False)))
-    page = Paginator(ordered(agents, user, chosen.get("sort", "name")), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = catalog_rows(list(page), registry)
+    # Sorted and counted on the agents' ids alone, then the page's 25 rows loaded in full: the
+    # database never sorts wide rows it will not show.
+    matching = filtered(visible_agents(user, chosen.get("state")), user, chosen)
+    ids = ordered(matching, user, chosen.get("sort", "name")).values_list("pk", flat=True)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = catalog_rows(page_of_agents(user, list(page)), registry)
     context = {
         "title": "Agents",
         "form": form,
@@ -76,6 +73,21 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 
 # --- which agents, seen how ---------------------------------------------------------------------
+
+
+def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
+    """The agents ``ids`` names, in that order, with what their rows show for this user."""
+    related = ["owner", "published_revision"]
+    if permissions.sees_any_drafts(user):
+        related.append("latest_revision")
+    agents = (
+        Agent.objects.filter(pk__in=ids)
+        .select_related(*related)
+        .defer("yaml_sources", *(f"{relation}__text" for relation in related[1:]))
+        .annotate(sees_drafts=per_viewer(user, Value(True), Value(False)))
+    )
+    by_id = {agent.pk: agent for agent in agents}
+    return [by_id[pk] for pk in ids]
 
 
 def visible_agents(user: Any, state: str | None) -> QuerySet[Agent]:
@@ -128,15 +140,12 @@ def filtered(agents: QuerySet[Agent], user: Any, chosen: dict[str, str]) -> Quer
 def search(user: Any, query: str) -> Q:
     """Agents whose shown revision's name, description or prompt matches ``query``.
 
-    PostgreSQL: full-text search (web search syntax: "a phrase", -excluded, or), through the
-    GIN index of migration 0011. Elsewhere: every word, as typed, somewhere in the three.
+    PostgreSQL: full-text search (web search syntax: "a phrase", -excluded, or) in the stored
+    documents of ``RevisionSearch``. Elsewhere: every word, as typed, somewhere in the three.
     """
     if connection.vendor == "postgresql":
-        matching = (
-            Revision.objects.alias(document=search_document())
-            .filter(document=SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG))
-            .values("pk")
-        )
+        query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        matching = RevisionSearch.objects.filter(document=query).values("revision_id")
         return on_shown_revision(user, lambda at: Q(**{f"{at}pk__in": matching}))
     condition = Q()
     for word in query.split():
@@ -149,11 +158,6 @@ def search(user: Any, query: str) -> Q:
             ),
         )
     return condition
-
-
-def search_document() -> SearchVector:
-    """What full-text search reads of a revision; the same expression as the index."""
-    return SearchVector("name", "description", "text", config=SEARCH_CONFIG)
 
 
 def uses_tool(at: str, tool: str) -> Q:
@@ -213,7 +217,7 @@ def catalog_rows(agents: list[Agent], registry: dict[str, str | None]) -> list[R
 
 
 def row(agent: Agent, registry: dict[str, str | None]) -> Row:
-    published, latest = agent.published_revision, agent.latest_revision
+    published = agent.published_revision
     if not agent.sees_drafts:
         return Row(
             agent=agent,
@@ -227,6 +231,7 @@ def row(agent: Agent, registry: dict[str, str | None]) -> Row:
             revisions=f"r{published.number}",
             changed=published.created_at,
         )
+    latest = agent.latest_revision
     if published is not None and latest is not None and latest.pk != published.pk:
         revisions = f"published r{published.number} · draft r{latest.number}"
     elif published is not None:
