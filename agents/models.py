@@ -205,6 +205,10 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # What lists filter on (not archived; published): counted from the index alone.
+            models.Index(fields=["status", "published_revision"], name="agents_agent_listing"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -70,9 +70,14 @@ def setup() -> None:
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["DJANGO_SETTINGS_MODULE"] = "agentportal.settings"
     sys.path.insert(0, str(ROOT))
+    import logging
+    import warnings
+
     import django
 
     django.setup()
+    logging.disable(logging.INFO)  # django-axes says every sign-in
+    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
     from django.conf import settings
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.search import SearchQuery
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -29,14 +28,16 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from .. import agentfile, permissions, toolinfo
 from ..forms.catalog import ANY_MCP_TOOL, OTHER_MODEL, CatalogForm
-from ..models import Agent, RevisionSearch, Tool
+from ..models import Agent, Tool
 from .common import render_page
 
 PAGE_SIZE = 25
@@ -59,7 +60,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     # database never sorts wide rows it will not show.
     matching = filtered(visible_agents(user, chosen.get("state")), user, chosen)
     ids = ordered(matching, user, chosen.get("sort", "name")).values_list("pk", flat=True)
-    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Pages(ids, counted=matching).get_page(request.GET.get("page"))
     rows = catalog_rows(page_of_agents(user, list(page)), registry)
     context = {
         "title": "Agents",
@@ -70,6 +71,18 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "can_author": permissions.can_author(user),
     }
     return render_page(request, "portal/catalog.html", context)
+
+
+class Pages(Paginator):
+    """Pages of agent ids in their order, counted without the joins the order needs."""
+
+    def __init__(self, ids: QuerySet[Agent], counted: QuerySet[Agent]) -> None:
+        super().__init__(ids, PAGE_SIZE)
+        self.counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        return self.counted.count()
 
 
 # --- which agents, seen how ---------------------------------------------------------------------
@@ -141,11 +154,15 @@ def search(user: Any, query: str) -> Q:
     """Agents whose shown revision's name, description or prompt matches ``query``.
 
     PostgreSQL: full-text search (web search syntax: "a phrase", -excluded, or) in the stored
-    documents of ``RevisionSearch``. Elsewhere: every word, as typed, somewhere in the three.
+    documents of ``RevisionSearch``, through their GIN index. Elsewhere: every word, as typed,
+    somewhere in the three.
     """
     if connection.vendor == "postgresql":
-        query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        matching = RevisionSearch.objects.filter(document=query).values("revision_id")
+        # Through the function of migration 0011: the documents' index, whatever the word.
+        matching = RawSQL(
+            "SELECT agents_revisions_matching(websearch_to_tsquery(%s::regconfig, %s))",
+            [SEARCH_CONFIG, query],
+        )
         return on_shown_revision(user, lambda at: Q(**{f"{at}pk__in": matching}))
     condition = Q()
     for word in query.split():
@@ -188,6 +205,10 @@ def ordered(agents: QuerySet[Agent], user: Any, sort: str) -> QuerySet[Agent]:
         return agents.order_by(changed.desc(), "-pk")
     if sort == "newest":
         return agents.order_by("-created_at", "-pk")
+    if not permissions.sees_any_drafts(user):
+        # Every agent such a user sees is published: joined as such (not as an outer join),
+        # the database walks the published names' index and stops at the end of the page.
+        agents = agents.filter(published_revision__name__isnull=False)
     return agents.order_by(per_viewer(user, F("name"), F("published_revision__name")), "pk")
 
 
