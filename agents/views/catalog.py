@@ -4,14 +4,15 @@ Each agent is shown as the user may see it. People who may see its drafts
 (``permissions.can_see_drafts``) see the working copy and its state; everyone else sees the
 published revision (its name, description, tools, model and colour, kept on ``Revision``) and
 never a field of an unreviewed draft. Search and filters look at the same thing: the latest
-revision for the first, the published revision for the others (``on_shown_revision``).
+revision for the first, the published revision for the others (``shown_revision_in``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    Expression,
     F,
     Q,
     QuerySet,
@@ -37,7 +39,7 @@ from django.views.decorators.http import require_GET
 
 from .. import agentfile, permissions, toolinfo
 from ..forms.catalog import ANY_MCP_TOOL, OTHER_MODEL, CatalogForm
-from ..models import Agent, Tool
+from ..models import Agent, Revision, Tool
 from .common import render_page
 
 PAGE_SIZE = 25
@@ -126,76 +128,112 @@ def per_viewer(user: Any, drafts: Any, published: Any) -> Any:
     return Case(When(sees, then=drafts), default=published, output_field=output)
 
 
-def on_shown_revision(user: Any, condition: Callable[[str], Q]) -> Q:
-    """Agents whose shown revision meets ``condition`` (given the path to that revision)."""
-    return per_viewer(user, condition("latest_revision__"), condition("published_revision__"))
-
-
 def filtered(agents: QuerySet[Agent], user: Any, chosen: dict[str, str]) -> QuerySet[Agent]:
-    if chosen.get("q"):
-        agents = agents.filter(search(user, chosen["q"]))
+    revisions = revision_filter(chosen)
+    if revisions is not None:
+        agents = agents.filter(shown_revision_in(user, revisions))
     if chosen.get("state"):
         state = chosen["state"]
         published = Q() if state == Agent.Status.APPROVED else Q(pk__in=[])
         agents = agents.filter(per_viewer(user, Q(status=state), published))
-    if chosen.get("tool"):
-        agents = agents.filter(on_shown_revision(user, lambda at: uses_tool(at, chosen["tool"])))
-    if chosen.get("model"):
-        agents = agents.filter(on_shown_revision(user, lambda at: uses_model(at, chosen["model"])))
-    if chosen.get("color"):
-        color = chosen["color"]
-        agents = agents.filter(on_shown_revision(user, lambda at: Q(**{f"{at}color": color})))
     if chosen.get("owner"):
         agents = agents.filter(owner__username__iexact=chosen["owner"])
     return agents
 
 
-def search(user: Any, query: str) -> Q:
-    """Agents whose shown revision's name, description or prompt matches ``query``.
+def revision_filter(chosen: dict[str, str]) -> Q | None:
+    """What the search and the filters ask of the revision shown (None: nothing)."""
+    conditions = []
+    if chosen.get("q"):
+        conditions.append(search(chosen["q"]))
+    if chosen.get("tool"):
+        conditions.append(uses_tool(chosen["tool"]))
+    if chosen.get("model"):
+        conditions.append(uses_model(chosen["model"]))
+    if chosen.get("color"):
+        conditions.append(Q(color=chosen["color"]))
+    return reduce(operator.and_, conditions) if conditions else None
+
+
+def shown_revision_in(user: Any, revisions: Q) -> Q:
+    """Agents whose shown revision (latest or published, ``per_viewer``) meets ``revisions``.
+
+    On PostgreSQL the matching revisions are read once, and their ids sent with the queries
+    that count and list the agents: the planner then knows how many there are (it cannot tell
+    how many revisions a word or a tool matches, and guessed few: thousands of index probes).
+    """
+    matching = Revision.objects.filter(revisions).values_list("pk", flat=True)
+    if connection.vendor == "postgresql":
+        ids = list(matching)
+        return per_viewer(
+            user, Q(InArray("latest_revision_id", ids)), Q(InArray("published_revision_id", ids))
+        )
+    return per_viewer(user, Q(latest_revision__in=matching), Q(published_revision__in=matching))
+
+
+class InArray(Expression):
+    """PostgreSQL: ``column = ANY(%s)``, the ids sent as one array."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]) -> None:
+        super().__init__()
+        self.column: Any = F(column)
+        self.ids = ids
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: list[Any]) -> None:
+        (self.column,) = expressions
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+
+
+def search(query: str) -> Q:
+    """Revisions whose name, description or prompt matches ``query``.
 
     PostgreSQL: full-text search (web search syntax: "a phrase", -excluded, or) in the stored
-    documents of ``RevisionSearch``, through their GIN index. Elsewhere: every word, as typed,
-    somewhere in the three.
+    documents of ``RevisionSearch``, through their GIN index (the function of migration 0011,
+    whatever the word). Elsewhere: every word, as typed, somewhere in the three.
     """
     if connection.vendor == "postgresql":
-        # Through the function of migration 0011: the documents' index, whatever the word.
-        matching = RawSQL(
-            "SELECT agents_revisions_matching(websearch_to_tsquery(%s::regconfig, %s))",
-            [SEARCH_CONFIG, query],
+        return Q(
+            pk__in=RawSQL(
+                "SELECT agents_revisions_matching(websearch_to_tsquery(%s::regconfig, %s))",
+                [SEARCH_CONFIG, query],
+            )
         )
-        return on_shown_revision(user, lambda at: Q(**{f"{at}pk__in": matching}))
     condition = Q()
     for word in query.split():
-        condition &= on_shown_revision(
-            user,
-            lambda at, word=word: (
-                Q(**{f"{at}name__icontains": word})
-                | Q(**{f"{at}description__icontains": word})
-                | Q(**{f"{at}text__icontains": word})
-            ),
+        condition &= (
+            Q(name__icontains=word) | Q(description__icontains=word) | Q(text__icontains=word)
         )
     return condition
 
 
-def uses_tool(at: str, tool: str) -> Q:
-    """The revision's tools line lists ``tool`` (also with arguments: ``Bash(git:*)``), or any
-    MCP tool.
+def uses_tool(tool: str) -> Q:
+    """Revisions whose tools line lists ``tool`` (also with arguments: ``Bash(git:*)``), or
+    any MCP tool.
 
     Matched in the JSON text of the list, where each name is a quoted string: the same SQL on
     every database, and cheap for the one short column it reads.
     """
-    listed = Cast(F(f"{at}tools"), TextField())
+    listed = Cast(F("tools"), TextField())
     if tool == ANY_MCP_TOOL:
         return Q(Contains(listed, f'"{ANY_MCP_TOOL}'))
     return Q(Contains(listed, f'"{tool}"')) | Q(Contains(listed, f'"{tool}('))
 
 
-def uses_model(at: str, model: str) -> Q:
+def uses_model(model: str) -> Q:
     if model == OTHER_MODEL:
-        return ~Q(**{f"{at}model__in": [*agentfile.MODEL_ALIASES, ""]})
+        return ~Q(model__in=[*agentfile.MODEL_ALIASES, ""])
     if model == "inherit":  # a file without a model inherits the conversation's
-        return Q(**{f"{at}model__in": ["inherit", ""]})
-    return Q(**{f"{at}model": model})
+        return Q(model__in=["inherit", ""])
+    return Q(model=model)
 
 
 def ordered(agents: QuerySet[Agent], user: Any, sort: str) -> QuerySet[Agent]:
