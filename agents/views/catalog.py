@@ -95,10 +95,17 @@ def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
     related = ["owner", "published_revision"]
     if permissions.sees_any_drafts(user):
         related.append("latest_revision")
+    shown = ["name", "slug", "description", "model", "color", "status", "created_at"]
+    shown += ["updated_at", "owner__username", "published_revision__number"]
+    shown += [f"published_revision__{field}" for field in ("name", "description", "model")]
+    shown += [f"published_revision__{field}" for field in ("color", "tools", "created_at")]
+    if "latest_revision" in related:
+        shown.append("latest_revision__number")
     agents = (
         Agent.objects.filter(pk__in=ids)
         .select_related(*related)
-        .defer("yaml_sources", *(f"{relation}__text" for relation in related[1:]))
+        # only what rows show: the other fields hold YAML that would be parsed for nothing
+        .only(*shown)
         .annotate(sees_drafts=per_viewer(user, Value(True), Value(False)))
     )
     by_id = {agent.pk: agent for agent in agents}
@@ -162,7 +169,7 @@ def shown_revision_in(user: Any, revisions: Q) -> Q:
     that count and list the agents: the planner then knows how many there are (it cannot tell
     how many revisions a word or a tool matches, and guessed few: thousands of index probes).
     """
-    matching = Revision.objects.filter(revisions).values_list("pk", flat=True)
+    matching = Revision.objects.filter(revisions).order_by().values_list("pk", flat=True)
     if connection.vendor == "postgresql":
         ids = list(matching)
         return per_viewer(
