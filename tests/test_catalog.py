@@ -288,7 +288,7 @@ def test_filter_by_owner_and_state(client, reviewer, author, other_author):
     assert listed(client, state="approved", owner="other") == ["theirs"]
 
 
-def test_a_reader_filtering_by_state_sees_published_agents_as_approved(client, author):
+def test_an_author_filtering_by_state_sees_others_published_agents_as_approved(client, author):
     # An author sees the states of their own agents; others' published agents count as approved.
     mine = AgentFactory(name="mine", owner=author, published=True)
     edit(mine, author, description="changed")
