@@ -16,6 +16,7 @@ from functools import reduce
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -30,7 +31,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.http import HttpRequest, HttpResponse
@@ -60,9 +61,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     chosen = form.filters()
     # Sorted and counted on the agents' ids alone, then the page's 25 rows loaded in full: the
     # database never sorts wide rows it will not show.
-    matching = filtered(visible_agents(user, chosen.get("state")), user, chosen)
-    ids = ordered(matching, user, chosen.get("sort", "name")).values_list("pk", flat=True)
-    page = Pages(ids, counted=matching).get_page(request.GET.get("page"))
+    revisions = matching_revisions(chosen)
+    agents = filtered(visible_agents(user, chosen.get("state")), user, chosen)
+    ids = ordered(agents, user, chosen.get("sort", "name"), revisions).values_list("pk", flat=True)
+    counted = agents if revisions is None else agents.filter(shown_revision_in(user, revisions))
+    page = Pages(ids, counted=counted).get_page(request.GET.get("page"))
     rows = catalog_rows(page_of_agents(user, list(page)), registry)
     context = {
         "title": "Agents",
@@ -136,9 +139,8 @@ def per_viewer(user: Any, drafts: Any, published: Any) -> Any:
 
 
 def filtered(agents: QuerySet[Agent], user: Any, chosen: dict[str, str]) -> QuerySet[Agent]:
-    revisions = revision_filter(chosen)
-    if revisions is not None:
-        agents = agents.filter(shown_revision_in(user, revisions))
+    """The agents in the state and of the owner chosen (what is asked of their revisions is
+    ``matching_revisions``)."""
     if chosen.get("state"):
         state = chosen["state"]
         published = Q() if state == Agent.Status.APPROVED else Q(pk__in=[])
@@ -162,31 +164,63 @@ def revision_filter(chosen: dict[str, str]) -> Q | None:
     return reduce(operator.and_, conditions) if conditions else None
 
 
-def shown_revision_in(user: Any, revisions: Q) -> Q:
-    """Agents whose shown revision (latest or published, ``per_viewer``) meets ``revisions``.
+# The revisions the search and the filters match: on PostgreSQL their ids as one string, read
+# once; elsewhere a subquery; None when nothing is asked of revisions.
+Revisions = str | QuerySet[Revision] | None
 
-    On PostgreSQL the matching revisions are read once, and their ids sent with the queries
-    that count and list the agents: the planner then knows how many there are (it cannot tell
-    how many revisions a word or a tool matches, and guessed few: thousands of index probes).
+
+def matching_revisions(chosen: dict[str, str]) -> Revisions:
+    """The revisions that meet the search and the filters, whoever looks at them.
+
+    On PostgreSQL they are read once, and their ids sent with the queries that count and list
+    the agents: the planner then knows how many there are (it cannot tell how many revisions a
+    word or a tool matches, and guessed few: thousands of index probes). As one string:
+    thousands of ids never pass through Python one by one.
     """
-    matching = Revision.objects.filter(revisions).order_by().values_list("pk", flat=True)
+    condition = revision_filter(chosen)
+    if condition is None:
+        return None
+    matching = Revision.objects.filter(condition).order_by()
     if connection.vendor == "postgresql":
-        ids = list(matching)
+        return matching.aggregate(ids=StringAgg(Cast("pk", TextField()), ","))["ids"] or ""
+    return matching.values("pk")
+
+
+def shown_revision_in(user: Any, revisions: Revisions) -> Q:
+    """Agents whose shown revision (latest or published, ``per_viewer``) is one of these."""
+    if isinstance(revisions, str):
         return per_viewer(
-            user, Q(InArray("latest_revision_id", ids)), Q(InArray("published_revision_id", ids))
+            user,
+            Q(InArray("latest_revision_id", revisions)),
+            Q(InArray("published_revision_id", revisions)),
         )
-    return per_viewer(user, Q(latest_revision__in=matching), Q(published_revision__in=matching))
+    return per_viewer(user, Q(latest_revision__in=revisions), Q(published_revision__in=revisions))
+
+
+class JoinedPk(Expression):
+    """The primary key of the table a relation joins, read from that table (``relation__pk``
+    is read from the foreign key instead, which keeps the database from using the joined
+    table's indexes with it)."""
+
+    def __init__(self, relation: str) -> None:
+        super().__init__()
+        self.relation = relation
+
+    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> Col:
+        joined = query.setup_joins([self.relation], query.get_meta(), query.get_initial_alias())
+        return Col(joined.joins[-1], joined.targets[0])
 
 
 class InArray(Expression):
-    """PostgreSQL: ``column = ANY(%s)``, the ids sent as one array."""
+    """PostgreSQL: the column is one of the ids, given as one comma-separated string (turned
+    into an array while the query is planned: the planner sees how many there are)."""
 
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: str, ids: list[int]) -> None:
+    def __init__(self, column: str | Expression, ids: str) -> None:
         super().__init__()
-        self.column: Any = F(column)
+        self.column: Any = F(column) if isinstance(column, str) else column
         self.ids = ids
 
     def get_source_expressions(self) -> list[Any]:
@@ -197,7 +231,7 @@ class InArray(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.column)
-        return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+        return f"{sql} = ANY(string_to_array(%s, ',')::bigint[])", [*params, self.ids]
 
 
 def search(query: str) -> Q:
@@ -243,17 +277,26 @@ def uses_model(model: str) -> Q:
     return Q(model=model)
 
 
-def ordered(agents: QuerySet[Agent], user: Any, sort: str) -> QuerySet[Agent]:
-    """Sorted by the name or the last change the user sees, or newest first."""
+def ordered(
+    agents: QuerySet[Agent], user: Any, sort: str, revisions: Revisions = None
+) -> QuerySet[Agent]:
+    """The agents whose shown revision is one of ``revisions`` (if given), sorted by the name
+    or the last change the user sees, or newest first."""
+    if sort == "name" and not permissions.sees_any_drafts(user):
+        # Every agent such a user sees is published: joined as such (not as an outer join), and
+        # with the revisions' condition on the joined revision itself, the database walks the
+        # published names' index and stops at the end of the page.
+        agents = agents.filter(published_revision__name__isnull=False)
+        if isinstance(revisions, str):
+            agents = agents.filter(InArray(JoinedPk("published_revision"), revisions))
+            revisions = None
+    if revisions is not None:
+        agents = agents.filter(shown_revision_in(user, revisions))
     if sort == "changed":
         changed = per_viewer(user, F("updated_at"), F("published_revision__created_at"))
         return agents.order_by(changed.desc(), "-pk")
     if sort == "newest":
         return agents.order_by("-created_at", "-pk")
-    if not permissions.sees_any_drafts(user):
-        # Every agent such a user sees is published: joined as such (not as an outer join),
-        # the database walks the published names' index and stops at the end of the page.
-        agents = agents.filter(published_revision__name__isnull=False)
     return agents.order_by(per_viewer(user, F("name"), F("published_revision__name")), "pk")
 
 
