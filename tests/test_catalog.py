@@ -376,3 +376,13 @@ def test_catalog_query_count_does_not_grow(client, request, who, query, author, 
         assert client.get(CATALOG, query).status_code == 200
 
     assert_same_query_count(page, lambda: grow(20))
+
+
+def test_legacy_tool_names_are_flagged_in_the_list(client, reader, tooled):
+    client.force_login(reader)
+
+    page = results(client.get(CATALOG, {"tool": "Task"}))
+
+    assert '<code class="tool-legacy" title="Old name of Agent' in page
+    assert 'Task</code> <span class="legacy">(legacy)</span>' in page
+    assert 'LS</code> <span class="legacy">(legacy)</span>' in page

@@ -35,6 +35,7 @@ from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
@@ -44,6 +45,7 @@ from ..models import Agent, Revision, Tool
 from .common import render_page
 
 PAGE_SIZE = 25
+DESCRIPTION_SHOWN = 300  # characters of each description in the list
 # PostgreSQL's text search configuration: the documents of RevisionSearch are built with it.
 SEARCH_CONFIG = "english"
 
@@ -317,6 +319,13 @@ class Row:
     state_label: str
     revisions: str
     changed: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.description) > DESCRIPTION_SHOWN:
+            self.description = self.description[: DESCRIPTION_SHOWN - 1].rstrip() + "…"
+        local = timezone.localtime(self.changed)
+        self.changed_iso = local.isoformat()
+        self.changed_text = local.strftime("%Y-%m-%d %H:%M")
 
 
 def catalog_rows(agents: list[Agent], registry: dict[str, str | None]) -> list[Row]:
