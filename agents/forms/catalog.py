@@ -46,7 +46,7 @@ class CatalogForm(forms.Form):
         label="Colour",
         choices=[("", "Any colour"), *((color, color) for color in agentfile.COLORS)],
     )
-    owner = forms.CharField(required=False, max_length=150, label="Owner's username")
+    owner = forms.CharField(required=False, max_length=150, label="Owner")
     sort = forms.ChoiceField(required=False, label="Sort by", choices=list(SORTS.items()))
 
     def __init__(self, data: Any, *, registry: Mapping[str, str | None], with_states: bool) -> None:

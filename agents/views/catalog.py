@@ -114,7 +114,7 @@ def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
         .annotate(sees_drafts=per_viewer(user, Value(True), Value(False)))
     )
     by_id = {agent.pk: agent for agent in agents}
-    return [by_id[pk] for pk in ids]
+    return [by_id[pk] for pk in ids if pk in by_id]  # one deleted meanwhile is left out
 
 
 def visible_agents(user: Any, state: str | None) -> QuerySet[Agent]:
