@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -208,6 +209,10 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # What lists filter on (not archived; published): counted from the index alone.
+            models.Index(fields=["status", "published_revision"], name="agents_agent_listing"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -377,6 +382,21 @@ class Revision(models.Model):
         if self.pk is not None:
             raise ImmutableRecord("A revision is never changed once saved.")
         super().save(*args, **kwargs)
+
+
+class RevisionSearch(models.Model):
+    """What full-text search reads of a revision, on PostgreSQL: its name, description and text
+    as a ``tsvector``, written by a database trigger whenever a revision is (migration 0011),
+    so that searching never has to parse a revision's text again. Other databases search the
+    revisions themselves and leave this table empty."""
+
+    revision = models.OneToOneField(
+        Revision, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    document = SearchVectorField()
+
+    def __str__(self) -> str:
+        return f"search document of revision {self.revision_id}"
 
 
 class Event(models.Model):

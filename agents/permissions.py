@@ -81,6 +81,11 @@ def can_see_drafts(user: Any, agent: Agent) -> bool:
     return can_review(user) or can_edit(user, agent)
 
 
+def sees_any_drafts(user: Any) -> bool:
+    """May see the drafts of some agents: ``drafts_filter`` is not the empty filter."""
+    return can_review(user) or AUTHORS in groups_of(user)
+
+
 def can_view(user: Any, agent: Agent) -> bool:
     """May see the agent at all: its published file, or its drafts when allowed."""
     if can_see_drafts(user, agent):

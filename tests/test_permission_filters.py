@@ -101,3 +101,11 @@ def test_visible_events_show_drafts_only_to_those_who_may_see_them(people, agent
     assert actions("other_author", "approved") == {"create", "submit", "approve"}
     assert actions("reader", "in-review") == set()
     assert actions("reviewer", "in-review") == {"create", "submit"}
+
+
+def test_sees_any_drafts_agrees_with_drafts_filter(people, agents):
+    for who, user in people.items():
+        condition = permissions.drafts_filter(user)
+        rows = Agent.objects.all() if condition is None else Agent.objects.filter(condition)
+        # the agents fixture has a draft owned by the author and one maintained by them
+        assert permissions.sees_any_drafts(user) == rows.exists(), who

@@ -74,3 +74,31 @@ def test_links_keep_safe_addresses_and_do_not_leak_the_referrer():
 
     assert 'href="https://example.com/docs"' in html
     assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_a_list_nested_under_the_text_of_its_item_is_nested():
+    # How most prompts write sub-steps (and how GitHub and Claude read them): indented to the
+    # text of the item, 3 spaces under "1. ", 2 under "- ".
+    html = markdown_to_html(
+        "1. **Analyse**: look at\n   - the code\n   - the tests\n     - unit\n2. Report\n"
+        "\n- tea\n  - green\n"
+    )
+
+    assert "<li><strong>Analyse</strong>: look at<ul>\n<li>the code</li>" in html
+    assert "<li>the tests<ul>\n<li>unit</li>\n</ul>\n</li>" in html
+    assert "<li>Report</li>" in html
+    assert "<li>tea<ul>\n<li>green</li>" in html
+
+
+def test_a_list_right_after_a_line_of_text_is_a_list():
+    html = markdown_to_html("**Best practices:**\n- Type hints\n- Tests\n\nYear:\n2024. A number")
+
+    assert "<p><strong>Best practices:</strong></p>\n<ul>\n<li>Type hints</li>" in html
+    assert "<p>Year:\n2024. A number</p>" in html  # only a list starting at 1 interrupts text
+
+
+def test_code_keeps_its_indentation_and_list_lookalikes():
+    html = markdown_to_html("Text\n\n    indented code\n\n```yaml\n- a: 1\n  - b\n```\n")
+
+    assert "<pre><code>indented code\n</code></pre>" in html
+    assert "<pre><code>- a: 1\n  - b\n</code></pre>" in html

@@ -4,6 +4,7 @@ workflow buttons."""
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -40,30 +42,15 @@ ACTION_BUTTONS = {
 }
 
 
-@require_GET
-@login_required
-def history(request: HttpRequest, name: str) -> HttpResponse:
-    """An agent's revisions and audit trail, with comparison, rollback and workflow buttons."""
-    agent = visible_agent(request, name)
-    user = request.user
-    sees_drafts = permissions.can_see_drafts(user, agent)
-    revisions = agent.revisions.for_history()
-    events = agent.events.for_trail()
-    if not sees_drafts:
-        revisions = revisions.published_at_some_point()
-        events = events.publishing()
-    revisions = list(revisions)
-    for newer, older in zip(revisions, revisions[1:], strict=False):
-        newer.previous_number = older.number
-    can_restore, restore_refusal = permissions.can_edit(user, agent), ""
-    if can_restore:
-        try:
-            workflow.check_editable(agent)
-        except WorkflowError as exc:
-            can_restore, restore_refusal = False, str(exc)
-    # The approve button names the revision this page shows as the latest: approving publishes
-    # that one, or nothing if the author saved another since.
-    latest_number = revisions[0].number if sees_drafts and revisions else None
+def workflow_buttons(
+    agent: Agent, user: Any, latest_number: int | None
+) -> tuple[list[dict[str, Any]], str]:
+    """The workflow steps the user may take on the agent now, as buttons (each a form posting
+    to ``agents:transition``), and why approving is not offered to a reviewer who may not.
+
+    ``latest_number`` is the revision the page shows as the latest: approve names it, so that
+    approving publishes that one, or nothing if someone saved another since.
+    """
     actions = []
     allowed = workflow.allowed_actions(agent, user)
     for action in allowed:
@@ -88,6 +75,34 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
         and permissions.can_review(user)
     ):
         approve_refusal = workflow.refusal(agent, Event.Action.APPROVE, user) or ""
+    return actions, approve_refusal
+
+
+@require_GET
+@login_required
+def history(request: HttpRequest, name: str) -> HttpResponse:
+    """An agent's revisions and audit trail, with comparison, rollback and workflow buttons."""
+    agent = visible_agent(request, name)
+    user = request.user
+    sees_drafts = permissions.can_see_drafts(user, agent)
+    revisions = agent.revisions.for_history()
+    events = agent.events.for_trail()
+    if not sees_drafts:
+        revisions = revisions.published_at_some_point()
+        events = events.publishing()
+    revisions = list(revisions)
+    for newer, older in zip(revisions, revisions[1:], strict=False):
+        newer.previous_number = older.number
+    can_restore, restore_refusal = permissions.can_edit(user, agent), ""
+    if can_restore:
+        try:
+            workflow.check_editable(agent)
+        except WorkflowError as exc:
+            can_restore, restore_refusal = False, str(exc)
+    # The approve button names the revision this page shows as the latest: approving publishes
+    # that one, or nothing if the author saved another since.
+    latest_number = revisions[0].number if sees_drafts and revisions else None
+    actions, approve_refusal = workflow_buttons(agent, user, latest_number)
     context = {
         "title": f"History of {agent.name}",
         "agent": agent,
@@ -192,7 +207,7 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
         reviewed = converters.posted_revision(request.POST)
         if reviewed is None:
             messages.error(request, "Reload the page: it did not say which revision you approved.")
-            return redirect("agents:history", name=agent.slug)
+            return back(request, agent)
     try:
         event = workflow.transition(
             agent,
@@ -214,4 +229,14 @@ def transition(request: HttpRequest, name: str, action: str) -> HttpResponse:
         if rule.publishes and event.revision is not None:
             done += f" Everyone now downloads revision {event.revision.number}."
         messages.success(request, done)
+    return back(request, agent)
+
+
+def back(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """The page the workflow button was on (its form says, in ``next``), or the history."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
     return redirect("agents:history", name=agent.slug)
