@@ -145,7 +145,7 @@ def test_an_author_imports_a_batch_and_skips_the_refused_file(page, author, tmp_
     )
     log_in(page, "author", "pw-author")
 
-    page.get_by_role("link", name="Import").click()
+    page.get_by_role("link", name="Import", exact=True).click()
     page.wait_for_url(f"**{reverse('import')}")
     page.get_by_label("Agent files", exact=True).set_input_files(
         [tmp_path / "alpha.md", tmp_path / "bad.md", tmp_path / "more.zip"]

@@ -64,7 +64,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0010_agent_slug"),
+        ("agents", "0011_collections_tokens"),
     ]
 
     operations = [
