@@ -3,6 +3,8 @@ pages, and a query count that does not grow with the data."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -386,3 +388,39 @@ def test_legacy_tool_names_are_flagged_in_the_list(client, reader, tooled):
     assert '<code class="tool-legacy" title="Old name of Agent' in page
     assert 'Task</code> <span class="legacy">(legacy)</span>' in page
     assert 'LS</code> <span class="legacy">(legacy)</span>' in page
+
+
+# --- adding the catalog's results to a collection ---------------------------------------------
+
+
+def test_an_author_adds_the_results_shown_to_their_collection(client, author, other_author):
+    from agents.models import Collection
+
+    mine = Collection.objects.create(slug="backend-team", title="Backend", owner=author)
+    Collection.objects.create(slug="theirs", title="Theirs", owner=other_author)
+    for name in ("sql-tuner", "sql-linter", "code-reviewer"):
+        AgentFactory(name=name, description=f"{name} helps. Use proactively.", published=True)
+    client.force_login(author)
+
+    page = client.get(reverse("agents:list") + "?q=sql").content.decode()
+    assert 'action="/collections/add/"' in page
+    assert '<option value="backend-team">' in page
+    assert 'value="theirs"' not in page  # only collections they may change
+    agents = re.findall(r'<input type="hidden" name="agent" value="([^"]+)">', page)
+    assert sorted(agents) == ["sql-linter", "sql-tuner"]
+
+    response = client.post(
+        "/collections/add/",
+        {"collection": "backend-team", "agent": agents, "next": "/agents/?q=sql"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/agents/?q=sql"
+    assert sorted(mine.members.values_list("agent__name", flat=True)) == ["sql-linter", "sql-tuner"]
+
+
+def test_a_reader_is_not_offered_to_add_results_to_a_collection(client, reader):
+    AgentFactory(name="sql-tuner", published=True)
+    client.force_login(reader)
+
+    assert "Add to collection" not in client.get(reverse("agents:list")).content.decode()

@@ -40,6 +40,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from .. import agentfile, permissions, toolinfo
+from ..distribution.collections import editable_by
 from ..forms.catalog import ANY_MCP_TOOL, OTHER_MODEL, CatalogForm
 from ..models import Agent, Revision, Tool
 from .common import render_page
@@ -76,6 +77,8 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "filtered": bool(chosen.keys() - {"sort"}),
         "can_author": permissions.can_author(user),
+        # "Add these results to a collection": the collections this person may change.
+        "collections": list(editable_by(user).only("slug", "title")) if rows else [],
     }
     return render_page(request, "portal/catalog.html", context)
 
