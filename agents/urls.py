@@ -16,6 +16,7 @@ urlpatterns = [
     path("new/", editor.new, name="new"),
     path("review/", review.queue, name="queue"),
     path("activity/", activity.activity, name="activity"),
+    path("download.zip", downloads.download_zip, name="download-zip"),
     path("<path:name>/edit/", editor.edit, name="edit"),
     path("<path:name>/clone/", editor.clone, name="clone"),
     path("<path:name>/review/", review.review, name="review"),

@@ -13,6 +13,7 @@ from django.forms.models import construct_instance
 from django.utils.html import format_html, format_html_join
 
 from .. import agentfile, filebridge, workflow
+from ..distribution import files
 from ..filebridge import FIELD_FOR_KEY
 from ..models import Agent, Tool
 from ..workflow import StaleEdit, WorkflowError
@@ -92,6 +93,7 @@ class AgentAdminForm(forms.ModelForm):
         # as it was, they are nothing for a person to edit.
         fields = [
             "name",
+            "path",
             "description",
             "model",
             "color",
@@ -149,6 +151,16 @@ class AgentAdminForm(forms.ModelForm):
         if clash:
             raise ValidationError(clash)
         return name
+
+    def clean_path(self) -> str:
+        """Where the file goes under .claude/agents/; empty: ``<name>.md`` (set on save)."""
+        path = (self.cleaned_data.get("path") or "").strip()
+        if not path:
+            return ""
+        refusal = files.path_refusal(path, self.instance)
+        if refusal:
+            raise ValidationError(refusal)
+        return path
 
     def clean_extra_frontmatter(self) -> Any:
         value = self.cleaned_data.get("extra_frontmatter")
