@@ -136,8 +136,9 @@ class Agent(models.Model):
         max_length=paths.MAX_PATH_LENGTH,
         unique=True,
         blank=True,
-        help_text="Where the file goes under .claude/agents/, e.g. engineering/code-reviewer.md "
-        "(empty: <name>.md). Imported agents keep the path they were imported from.",
+        help_text="Where the file goes under .claude/agents/, e.g. "
+        "engineering/code-reviewer.md (a new agent without one gets <name>.md). Imported "
+        "agents keep the path they were imported from.",
     )
     model = models.CharField(
         max_length=agentfile.MAX_LENGTH["model"],

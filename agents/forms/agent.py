@@ -153,10 +153,12 @@ class AgentAdminForm(forms.ModelForm):
         return name
 
     def clean_path(self) -> str:
-        """Where the file goes under .claude/agents/; empty: ``<name>.md`` (set on save)."""
+        """Where the file goes under .claude/agents/. Left empty: a new agent gets ``<name>.md``
+        (on save), an existing one keeps its path (a form that does not show the field never
+        moves the file)."""
         path = (self.cleaned_data.get("path") or "").strip()
         if not path:
-            return ""
+            return self.instance.path if self.instance.pk else ""
         refusal = files.path_refusal(path, self.instance)
         if refusal:
             raise ValidationError(refusal)

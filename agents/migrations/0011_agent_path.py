@@ -37,8 +37,8 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 help_text="Where the file goes under .claude/agents/, e.g. "
-                "engineering/code-reviewer.md (empty: <name>.md). Imported agents keep the path "
-                "they were imported from.",
+                "engineering/code-reviewer.md (a new agent without one gets <name>.md). Imported "
+                "agents keep the path they were imported from.",
                 max_length=500,
                 unique=True,
             ),
