@@ -136,7 +136,9 @@ def test_drafts_of_names_are_found_by_their_current_name(tmp_path):
 
     assert sorted(tree(tmp_path / "out")) == ["drafts/idea.md"]
     with pytest.raises(CommandError, match="no agent named: ghost"):
-        call_command("export_agents", "--drafts", "ghost", "--out", str(tmp_path), stdout=StringIO())
+        call_command(
+            "export_agents", "--drafts", "ghost", "--out", str(tmp_path), stdout=StringIO()
+        )
 
 
 def test_all_is_refused_with_a_message_that_names_drafts(tmp_path):
@@ -172,7 +174,9 @@ def test_prune_removes_the_md_files_no_published_agent_claims_and_lists_each(tmp
         f"removed: {out / 'deep/er/gone.md'}",
         f"removed: {out / 'engineering/retired.md'}",
     ]
-    assert output.splitlines()[-1] == f"3 written, 0 unchanged, 3 removed (published files in {out})"
+    assert (
+        output.splitlines()[-1] == f"3 written, 0 unchanged, 3 removed (published files in {out})"
+    )
 
 
 def test_without_prune_nothing_is_removed(tmp_path):

@@ -123,9 +123,7 @@ def test_the_admin_refuses_a_bad_path_with_its_reason_and_keeps_the_old_one(admi
 
     assert bad.status_code == taken.status_code == 200
     assert "may not contain &#x27;..&#x27;" in bad.content.decode()
-    assert "taken.md is already the path of taken: choose another path." in (
-        taken.content.decode()
-    )
+    assert "taken.md is already the path of taken: choose another path." in (taken.content.decode())
     assert Agent.objects.get(pk=reviewer.pk).path == "code-reviewer.md"
 
 

@@ -109,16 +109,12 @@ def _revision(request: HttpRequest, name: str, value: str) -> HttpResponseBase:
 
 
 def revision_response(request: HttpRequest, agent: Agent, number: int) -> HttpResponseBase:
-    """Revision ``number`` of the agent, if the user may see it: the published one is served as
-    the published file is; any other is private."""
+    """Revision ``number`` of the agent, if the user may see it; kept out of caches, as every
+    revision is (one may be a draft, and who may see which changes with the agent's state)."""
     revision: Revision | None = visible_revisions(agent, request.user).filter(number=number).first()
     if revision is None:
         raise Http404(f"{agent.name} has no revision {number} that you can see.")
-    response = file_response(agent.path, revision.text, revision.sha256)
-    if agent.is_downloadable and revision.pk == agent.published_revision_id:
-        response = revalidated(response)
-    else:
-        response = private(response)
+    response = private(file_response(agent.path, revision.text, revision.sha256))
     # A revision never changes once written: its time is exact.
     return conditional(request, response, revision.created_at)
 
