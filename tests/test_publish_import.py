@@ -125,7 +125,7 @@ def test_reimport_with_update_alone_leaves_the_published_file_online(client, tmp
     assert get(client, "download", "code-reviewer").content == first.encode()
 
 
-def test_export_of_a_name_writes_the_published_file_and_drafts_writes_the_working_copy(tmp_path, author):
+def test_export_of_a_name_writes_the_published_file_and_drafts_the_working_copy(tmp_path, author):
     published = agent_file("code-reviewer")
     source = write(tmp_path / "in", "code-reviewer", published)
     run("import_agents", str(source), "--publish", "--owner", "author")
