@@ -271,6 +271,29 @@ def test_the_zip_has_fixed_timestamps_permissions_and_code_point_order(client, r
     assert archive.comment == b""
 
 
+@pytest.mark.postgresql_only
+def test_the_zip_is_in_code_point_order_on_a_database_that_sorts_by_locale(client, reader):
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # rolled back with the test
+        cursor.execute(
+            'ALTER TABLE agents_agent ALTER COLUMN path TYPE varchar(500) COLLATE "en-US-x-icu"'
+        )
+    for name, path in [("alpha", "a.md"), ("bravo", "B.md"), ("under", "_.md")]:
+        publish(name, path=path)
+    assert list(Agent.objects.order_by("path").values_list("path", flat=True)) == [
+        "_.md",
+        "a.md",
+        "B.md",
+    ]  # the locale's order
+    client.force_login(reader)
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(ZIP).streaming_content)))
+
+    names = [info.filename.removeprefix(".claude/agents/") for info in archive.infolist()]
+    assert names == ["B.md", "_.md", "a.md"]
+
+
 def test_the_zip_etag_gives_304_without_building_the_zip(client, reader):
     publish("code-reviewer")
     client.force_login(reader)
