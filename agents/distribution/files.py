@@ -9,16 +9,19 @@ what determines its bytes; see ``zip_validators``), so a client that has the cur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.functions import Cast, Collate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .. import permissions
 from ..models import PUBLISHING_ACTIONS, Agent, Event
@@ -85,26 +88,63 @@ def _published_at(field: str = "published_revision") -> models.Subquery:
     return models.Subquery(events.order_by("-created_at").values("created_at")[:1])
 
 
-def published_file(name: str) -> Agent | None:
-    """The downloadable agent whose published file is named ``name``, with only what its
-    download needs: its path, and the published revision's text, sha256 and publishing time."""
-    return (
+@dataclass(frozen=True)
+class PublishedFile:
+    """What one download serves: the published revision's bytes and validators."""
+
+    path: str
+    text: str
+    sha256: str
+    published_at: datetime
+
+
+# No agent name holds a NUL character: it stands for the name in the compiled query.
+_NAME = "\0name\0"
+
+
+@functools.cache
+def _published_file_query(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of ``published_file``, compiled once per database kind.
+
+    Django compiles a query on every call, which costs more than the query itself (about 1 ms
+    against 0.06 ms on SQLite): the one-file download is the portal's hottest path, so its
+    query is compiled from the queryset once and only run afterwards. The ORM still says what
+    it selects; only the name changes.
+    """
+    query = (
         distributed()
-        .published_as(name)
-        .select_related("published_revision")
-        .only(
-            "pk",
-            "name",
+        .published_as(_NAME)
+        .annotate(published_at=_published_at())
+        .order_by("pk")
+        .values_list(
             "path",
-            "status",
-            "published_revision__name",
             "published_revision__text",
             "published_revision__sha256",
             "published_revision__created_at",
-        )
-        .annotate(published_at=_published_at())
-        .first()
-    )
+            "published_at",  # annotations come last in the SQL: the columns are in this order
+        )[:1]
+    ).query
+    return query.sql_with_params()
+
+
+def published_file(name: str) -> PublishedFile | None:
+    """The published file of the downloadable agent whose published file is named ``name``
+    (its path, text, sha256 and publishing time), in one query."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, params = _published_file_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [name if value == _NAME else value for value in params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    path, text, sha256, created_at, published_at = row
+    return PublishedFile(path, text, sha256, _aware(published_at or created_at))
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A time as the database gave it (SQLite: text in UTC) as an aware datetime."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 # --- the download zip ------------------------------------------------------------------------

@@ -85,12 +85,11 @@ def download(request: HttpRequest, name: str) -> HttpResponseBase:
     """
     if "revision" in request.GET:
         return _revision(request, name, request.GET["revision"])
-    agent = files.published_file(name)
-    if agent is None:
+    published = files.published_file(name)
+    if published is None:
         raise Http404("No agent is published under this name.")
-    revision = agent.published_revision
-    response = file_response(agent.path, revision.text, revision.sha256)
-    return conditional(request, revalidated(response), agent.published_at or revision.created_at)
+    response = file_response(published.path, published.text, published.sha256)
+    return conditional(request, revalidated(response), published.published_at)
 
 
 def _revision(request: HttpRequest, name: str, value: str) -> HttpResponseBase:
