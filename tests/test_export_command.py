@@ -231,6 +231,13 @@ def test_a_path_through_a_link_to_another_folder_is_not_written(tmp_path):
     assert (tmp_path / "out" / "python_pro.md").exists()  # the others are written
 
 
+def test_an_out_that_is_a_file_is_an_error_that_says_so(tmp_path):
+    write(tmp_path, "out", "a file")
+
+    with pytest.raises(CommandError, match=f"cannot write into {tmp_path / 'out'}: File exists"):
+        call_command("export_agents", "--out", str(tmp_path / "out"), stdout=StringIO())
+
+
 def test_paths_that_differ_only_in_case_are_warned_about(tmp_path):
     AgentFactory(name="Reviewer", published=True)
     AgentFactory(name="reviewer", published=True)

@@ -63,7 +63,10 @@ class Command(BaseCommand):
 
         claimed = list(scope.order_by("path").values_list("path", flat=True).iterator(2000))
         self._warn_about_case(claimed)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"cannot write into {out}: {exc.strerror}") from None
         root = out.resolve()
         counts = {"written": 0, "unchanged": 0, "removed": 0, "errors": 0}
         for name, path, data in self._files(chosen, drafts):
