@@ -98,6 +98,25 @@ def test_renaming_an_agent_keeps_its_path():
     assert Agent.objects.get(pk=renamed.pk).path == "old-name.md"
 
 
+def test_the_migration_gives_every_existing_agent_its_name_as_a_unique_path():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in ("code-reviewer", "code/reviewer", "tester"):
+        AgentFactory(name=name)
+    for pk in Agent.objects.values_list("pk", flat=True):
+        Agent.objects.filter(pk=pk).update(path=f"before-{pk}.md")
+
+    import_module("agents.migrations.0011_agent_path").fill_paths(apps, None)
+
+    assert sorted(Agent.objects.values_list("path", flat=True)) == [
+        "code-reviewer-2.md",
+        "code-reviewer.md",
+        "tester.md",
+    ]
+
+
 # --- the admin ----------------------------------------------------------------------------------
 
 
