@@ -27,6 +27,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from . import agentfile, filebridge, permissions, workflow
+from .distribution.files import path_for_import
 from .models import Agent, Event, Revision, StagedFile, StagedImport, Tool
 from .workflow import WorkflowError
 
@@ -56,11 +57,16 @@ def printable(text: str) -> str:
 
 @dataclass
 class Entry:
-    """One file of a batch: its bytes, or why it could not be read."""
+    """One file of a batch: its bytes, or why it could not be read.
+
+    ``path`` is where the file was, relative to the folder or archive imported (an uploaded
+    file's name): the path the agent keeps (``Agent.path``) so that it is exported there again.
+    """
 
     source: str
     data: bytes = b""
     error: agentfile.AgentFileError | None = None
+    path: str = ""
 
 
 def read_zip(source: str, data: bytes) -> list[Entry]:
@@ -100,7 +106,7 @@ def read_zip(source: str, data: bytes) -> list[Entry]:
             elif len(problem) > agentfile.MAX_FILE_BYTES:
                 entries.append(Entry(name, error=_too_large(info.file_size)))
             else:
-                entries.append(Entry(name, problem))
+                entries.append(Entry(name, problem, path=info.filename))
         return entries
 
 
@@ -179,7 +185,7 @@ def expand(uploads: list[tuple[str, bytes]]) -> list[Entry]:
         elif len(data) > agentfile.MAX_FILE_BYTES:
             entries.append(Entry(source, error=_too_large(len(data))))
         else:
-            entries.append(Entry(source, data))
+            entries.append(Entry(source, data, path=source))
     if len(entries) > MAX_FILES_PER_BATCH:
         raise BatchError(
             f"{len(entries)} files; a batch may hold at most {MAX_FILES_PER_BATCH} files"
@@ -190,8 +196,12 @@ def expand(uploads: list[tuple[str, bytes]]) -> list[Entry]:
     return entries
 
 
-def read_path(path: Path) -> list[Entry]:
-    """A file from disk for the command line: ``.zip`` archives are opened, others read."""
+def read_path(path: Path, relative: str | None = None) -> list[Entry]:
+    """A file from disk for the command line: ``.zip`` archives are opened, others read.
+
+    ``relative`` is the file's path relative to the folder it was found in (default: its name);
+    an archive's members keep their paths inside the archive.
+    """
     source = str(path)
     try:
         status = path.stat()
@@ -208,7 +218,7 @@ def read_path(path: Path) -> list[Entry]:
             return read_zip(source, path.read_bytes())
         if size > agentfile.MAX_FILE_BYTES:
             return [Entry(source, error=_too_large(size))]
-        return [Entry(source, path.read_bytes())]
+        return [Entry(source, path.read_bytes(), path=relative or path.name)]
     except OSError as exc:
         return [Entry(source, error=agentfile.AgentFileError(f"cannot read: {exc.strerror}"))]
 
@@ -233,6 +243,7 @@ class ImportResult:
     skipped: bool = False  # refused, and left out of a batch that saved the others
     old_text: str = ""
     new_text: str = ""
+    path: str = ""  # the agent's path once imported
 
     def __post_init__(self) -> None:
         # Every place that shows a result shows this source: escaped once, here.
@@ -262,20 +273,21 @@ class ImportResult:
         return f"{self.outcome}: {self.source} ({printable(self.name)})"
 
 
-def find_agent_files(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """The files named, and every ``*.md`` and ``*.zip`` under the folders named, in order;
-    then warnings about files skipped.
+def find_agent_files(paths: list[str]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The files named, and every ``*.md`` and ``*.zip`` under the folders named, in order,
+    each with its path relative to the folder named (a file named: its name); then warnings
+    about files skipped.
 
     Folders are searched without following links to other folders; a link to a file is
     followed only when the file is inside the folder named (a link to ``/etc/passwd`` in a
     folder of agents is skipped, with a warning).
     """
-    found: list[Path] = []
+    found: list[tuple[Path, str]] = []
     skipped: list[str] = []
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
-            found.append(path)
+            found.append((path, path.name))
             continue
         root = path.resolve()
         for candidate in sorted(path.rglob("*")):
@@ -287,7 +299,7 @@ def find_agent_files(paths: list[str]) -> tuple[list[Path], list[str]]:
                     f"{printable(str(path))}; skipped"
                 )
                 continue
-            found.append(candidate)
+            found.append((candidate, candidate.relative_to(path).as_posix()))
     return found, skipped
 
 
@@ -301,12 +313,15 @@ def import_file(
     actor: AbstractBaseUser | None = None,
     publish: bool = False,
     registry: dict[str, str | None] | None = None,
+    path: str = "",
 ) -> ImportResult:
     """Create or update the agent a file describes, as a new draft revision (published at once
     with ``publish``). Saves nothing when the file has an error.
 
     ``actor`` is who imports: a person on the import page, or None for the operator at the
-    command line. ``owner`` owns agents the import creates.
+    command line. ``owner`` owns agents the import creates. ``path`` is where the file was,
+    relative to the folder or archive imported: the path an agent created keeps (an agent
+    updated keeps its own unless it had the default; ``distribution.files.path_for_import``).
     """
     try:
         parsed = agentfile.parse(data, filename=source)
@@ -346,12 +361,16 @@ def import_file(
     if refusal:
         result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(refusal)
         return result
+    agent = existing or Agent(owner=owner, name=name)
+    result.path, path_warning = path_for_import(agent, path)
+    if path_warning:
+        result.warnings.append(agentfile.Notice(path_warning, 1))
     if dry_run:
         return result
 
-    agent = existing or Agent(owner=owner)
     try:
         with transaction.atomic():
+            agent.path = result.path
             filebridge.apply_file(agent, parsed)
             workflow.record_revision(agent, actor, note=_revision_note(result.source))
             if publish:
@@ -399,7 +418,7 @@ def _refusal(existing: Agent | None, actor: AbstractBaseUser | None) -> str:
 def import_entry(entry: Entry, **options: object) -> ImportResult:
     if entry.error is not None:
         return ImportResult(entry.source, Outcome.ERROR, error=entry.error)
-    return import_file(entry.source, entry.data, **options)  # type: ignore[arg-type]
+    return import_file(entry.source, entry.data, path=entry.path, **options)  # type: ignore[arg-type]
 
 
 def import_batch(
@@ -466,7 +485,13 @@ def stage(entries: list[Entry], user: AbstractBaseUser, *, update: bool) -> str:
         StagedImport.objects.filter(created_at__lt=timezone.now() - STAGED_IMPORT_MAX_AGE).delete()
         batch = StagedImport.objects.create(key=secrets.token_urlsafe(32), user=user, update=update)
         StagedFile.objects.bulk_create(
-            StagedFile(batch=batch, position=position, source=entry.source, data=entry.data)
+            StagedFile(
+                batch=batch,
+                position=position,
+                source=entry.source,
+                data=entry.data,
+                path=entry.path,
+            )
             for position, entry in enumerate(entries, 1)
         )
     return batch.key
@@ -480,7 +505,7 @@ def staged(key: str, user: AbstractBaseUser) -> tuple[list[Entry], bool] | None:
     ).first()
     if batch is None:
         return None
-    entries = [Entry(file.source, bytes(file.data)) for file in batch.files.all()]
+    entries = [Entry(file.source, bytes(file.data), path=file.path) for file in batch.files.all()]
     return entries, batch.update
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import agentfile
+from .distribution import paths
 from .fields import YAMLField
 
 
@@ -132,6 +133,14 @@ class Agent(models.Model):
     description = models.TextField(
         help_text="When Claude should hand work to this agent. 'Use proactively' encourages it."
     )
+    path = models.CharField(
+        max_length=paths.MAX_PATH_LENGTH,
+        unique=True,
+        blank=True,
+        help_text="Where the file goes under .claude/agents/, e.g. "
+        "engineering/code-reviewer.md (a new agent without one gets <name>.md). Imported "
+        "agents keep the path they were imported from.",
+    )
     model = models.CharField(
         max_length=agentfile.MAX_LENGTH["model"],
         blank=True,
@@ -224,9 +233,12 @@ class Agent(models.Model):
         """Save the agent's content; its workflow state is never written back as it was loaded.
 
         An instance loaded before someone submitted or approved the agent still holds the old
-        state: saving its content must not undo that step. The slug follows the name.
+        state: saving its content must not undo that step. The slug follows the name; an
+        agent saved without a path gets ``<name>.md`` (numbered if another agent has it).
         """
         self.slug = self._slug_for(self.name)
+        if not self.path:
+            self.path = self.free_path(paths.default_path(self.name))
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
@@ -252,6 +264,17 @@ class Agent(models.Model):
         while candidate in taken:
             n += 1
             candidate = f"{base}-{n}"
+        return candidate
+
+    def free_path(self, path: str) -> str:
+        """``path``, or the first of ``<path>-2.md``, ``-3``... that no other agent has."""
+        others = Agent.objects.exclude(pk=self.pk) if self.pk else Agent.objects.all()
+        stem = path[: -len(".md")]
+        taken = set(others.filter(path__startswith=stem).values_list("path", flat=True))
+        candidate, n = path, 1
+        while candidate in taken:
+            n += 1
+            candidate = paths.numbered(path, n)
         return candidate
 
     def get_download_url(self) -> str:
@@ -563,6 +586,7 @@ class StagedFile(models.Model):
     batch = models.ForeignKey(StagedImport, on_delete=models.CASCADE, related_name="files")
     position = models.PositiveIntegerField()
     source = models.TextField(help_text="Where the file came from: its name, or archive:member.")
+    path = models.TextField(blank=True, help_text="The path the agent keeps (Agent.path).")
     data = models.BinaryField()
 
     class Meta:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("new/preview/", editor.preview, name="new-preview"),
     path("review/", review.queue, name="queue"),
     path("activity/", activity.activity, name="activity"),
+    path("download.zip", downloads.download_zip, name="download-zip"),
     path("<path:name>/edit/preview/", editor.preview, {"mode": "edit"}, name="edit-preview"),
     path("<path:name>/clone/preview/", editor.preview, {"mode": "clone"}, name="clone-preview"),
     path("<path:name>/edit/", editor.edit, name="edit"),

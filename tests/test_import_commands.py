@@ -48,7 +48,7 @@ def test_example_round_trips_byte_for_byte_through_the_commands(tmp_path, exampl
     assert status == 0
     assert output.startswith(f"created: {source} (python-backend-expert)")
 
-    run("export_agents", "--out", str(tmp_path / "out"), "--all")
+    run("export_agents", "--out", str(tmp_path / "out"), "--drafts")
     assert (tmp_path / "out" / "python-backend-expert.md").read_bytes() == example_bytes
 
 
@@ -161,35 +161,6 @@ def test_unknown_tools_are_kept_with_a_warning(tmp_path):
     assert filebridge.tool_names(Agent.objects.get()) == ["Read", "Search", "mcp__gh__pr"]
 
 
-def test_export_all_writes_every_agent(tmp_path):
-    write(tmp_path / "in", "a.md", REVIEWER)
-    write(tmp_path / "in", "b.md", REVIEWER.replace("code-reviewer", "tester"))
-    run("import_agents", str(tmp_path / "in"))
-
-    status, output = run("export_agents", "--out", str(tmp_path / "out"), "--all")
-
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["code-reviewer.md", "tester.md"]
-    assert (tmp_path / "out" / "code-reviewer.md").read_text() == REVIEWER
-    assert output.splitlines()[-1] == f"2 agents exported to {tmp_path / 'out'}"
-
-
-def test_export_refuses_unknown_names_and_needs_names_or_all(tmp_path):
-    with pytest.raises(CommandError, match="nothing published under the name: ghost"):
-        call_command("export_agents", "--out", str(tmp_path), "ghost", stdout=StringIO())
-    with pytest.raises(CommandError, match="give agent names, or --all"):
-        call_command("export_agents", "--out", str(tmp_path), stdout=StringIO())
-
-
-def test_export_refuses_two_agents_that_would_share_a_file(tmp_path):
-    write(tmp_path / "in", "a.md", REVIEWER.replace("code-reviewer", "Team/Reviewer"))
-    write(tmp_path / "in", "b.md", REVIEWER.replace("code-reviewer", "Team-Reviewer"))
-    run("import_agents", str(tmp_path / "in"))
-
-    with pytest.raises(CommandError, match="Team-Reviewer, Team/Reviewer -> .*Team-Reviewer.md"):
-        call_command("export_agents", "--out", str(tmp_path / "out"), "--all", stdout=StringIO())
-    assert not (tmp_path / "out").exists()
-
-
 def test_a_dry_run_reports_the_refusal_the_real_run_would_meet(tmp_path):
     path = write(tmp_path, "code-reviewer.md", REVIEWER)
     run("import_agents", str(path))
@@ -215,5 +186,5 @@ def test_comment_lines_before_the_first_key_come_back_from_the_database(tmp_path
 
     assert filebridge.render(agent) == text
     assert agent.revisions.get().text == text
-    run("export_agents", "--out", str(tmp_path / "out"), "--all")
+    run("export_agents", "--out", str(tmp_path / "out"), "--drafts")
     assert (tmp_path / "out" / "code-reviewer.md").read_text() == text

@@ -125,7 +125,7 @@ def test_reimport_with_update_alone_leaves_the_published_file_online(client, tmp
     assert get(client, "download", "code-reviewer").content == first.encode()
 
 
-def test_export_of_a_name_writes_the_published_file_and_all_writes_the_drafts(tmp_path, author):
+def test_export_of_a_name_writes_the_published_file_and_drafts_the_working_copy(tmp_path, author):
     published = agent_file("code-reviewer")
     source = write(tmp_path / "in", "code-reviewer", published)
     run("import_agents", str(source), "--publish", "--owner", "author")
@@ -136,7 +136,7 @@ def test_export_of_a_name_writes_the_published_file_and_all_writes_the_drafts(tm
     assert draft.text != published
 
     run("export_agents", "code-reviewer", "--out", str(tmp_path / "published"))
-    run("export_agents", "--all", "--out", str(tmp_path / "current"))
+    run("export_agents", "--drafts", "--out", str(tmp_path / "current"))
 
     assert (tmp_path / "published" / "code-reviewer.md").read_text() == published
     assert (tmp_path / "current" / "code-reviewer.md").read_text() == draft.text

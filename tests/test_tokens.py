@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -320,3 +321,15 @@ def test_token_download_query_count_does_not_grow(reader):
 
     # token (+user), the agent (+published revision)
     assert assert_same_query_count(lambda: machine.get(url, headers=bearer(secret)), grow) <= 2
+
+
+def test_a_token_downloads_the_zip_of_published_agents(reader):
+    AgentFactory(name="code-reviewer", published=True)
+    AgentFactory(name="still-a-draft")
+    _, secret = tokens.create(reader, "ci", 30)
+
+    response = Client().get(reverse("agents:download-zip"), headers=bearer(secret))
+
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.namelist() == [".claude/agents/code-reviewer.md"]

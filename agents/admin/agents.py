@@ -264,7 +264,10 @@ class AgentAdmin(admin.ModelAdmin):
         {"fields": ["status", "published", "latest", "last_review_comment", "audit_trail"]},
     )
     fieldsets = [
-        (None, {"fields": ["name", "description", "model", "color", "owner", "maintainers"]}),
+        (
+            None,
+            {"fields": ["name", "path", "description", "model", "color", "owner", "maintainers"]},
+        ),
         (
             "More frontmatter",
             {

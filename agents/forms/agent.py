@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from .. import agentfile, filebridge, workflow
+from ..distribution import files
 from ..filebridge import FIELD_FOR_KEY
 from ..models import Agent, Tool
 from ..workflow import StaleEdit, WorkflowError
@@ -73,6 +74,7 @@ class ToolListField(forms.CharField):
 # for a person to edit.
 FILE_FIELDS = [
     "name",
+    "path",
     "description",
     "model",
     "color",
@@ -147,6 +149,18 @@ class AgentFileForm(forms.ModelForm):
             raise ValidationError(clash)
         return name
 
+    def clean_path(self) -> str:
+        """Where the file goes under .claude/agents/. Left empty: a new agent gets ``<name>.md``
+        (on save), an existing one keeps its path (a form that does not show the field never
+        moves the file)."""
+        path = (self.cleaned_data.get("path") or "").strip()
+        if not path:
+            return self.instance.path if self.instance.pk else ""
+        refusal = files.path_refusal(path, self.instance)
+        if refusal:
+            raise ValidationError(refusal)
+        return path
+
     def clean_extra_frontmatter(self) -> Any:
         value = self.cleaned_data.get("extra_frontmatter")
         if value is not None and not isinstance(value, dict):
@@ -209,7 +223,7 @@ class AgentAdminForm(AgentFileForm):
     merge_base = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     class Meta(AgentFileForm.Meta):
-        fields = [*FILE_FIELDS[:4], "owner", "maintainers", *FILE_FIELDS[4:]]
+        fields = [*FILE_FIELDS[:5], "owner", "maintainers", *FILE_FIELDS[5:]]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

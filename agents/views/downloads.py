@@ -1,64 +1,160 @@
-"""Files as downloads: the published file, a draft, one revision."""
+"""Files as downloads: the published file, a draft, one revision, and the zip of published agents.
+
+Every download carries a strong ``ETag`` (the sha256 of its bytes; the zip's, see
+``distribution.files.zip_validators``) and ``Last-Modified``; a request whose ``If-None-Match``
+matches gets ``304 Not Modified`` without the file being sent (or the zip built). What only some
+people may see (drafts, revisions other than the published one) is never stored by any cache.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control
-from django.utils.http import content_disposition_header
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.decorators.http import require_GET
 
-from .. import agentfile, filebridge, permissions
-from ..models import Agent
+from .. import converters, filebridge, permissions
+from ..distribution import files
+from ..models import Agent, Revision
 from ..tokens import accepts_token
-from .common import visible_agent, visible_revisions
+from .common import message_page, visible_agent, visible_revisions
 
 
-def file_response(name: str, text: str) -> HttpResponse:
-    """An agent file as a download named after the agent."""
-    response = HttpResponse(text.encode(), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{agentfile.file_stem(name)}.md"
-    )
+def file_response(path: str, text: str, sha256: str | None = None) -> HttpResponse:
+    """An agent file as a download, named as the file at the agent's path is named."""
+    data = text.encode()
+    response = HttpResponse(data, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, path.rsplit("/", 1)[-1])
+    response["ETag"] = quote_etag(sha256 or hashlib.sha256(data).hexdigest())
     return response
 
 
-def private(response: HttpResponse) -> HttpResponse:
+def private(response: HttpResponseBase) -> HttpResponseBase:
     """Kept out of every cache, shared or not: drafts and old revisions are for some people
     only, and a draft changes without its address changing."""
     patch_cache_control(response, private=True, no_store=True)
     return response
 
 
+def revalidated(response: HttpResponseBase) -> HttpResponseBase:
+    """Published content: only the person's own client keeps it (the portal needs a sign-in),
+    and asks again each time (the ETag makes asking cheap)."""
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def conditional(
+    request: HttpRequest,
+    response: HttpResponseBase,
+    last_modified: datetime | None,
+    *,
+    exact_time: bool = True,
+) -> HttpResponseBase:
+    """``response``, or ``304 Not Modified`` (with its validators and Cache-Control) when the
+    request's ``If-None-Match`` (or ``If-Modified-Since``) says the client has it already.
+
+    ``exact_time``: ``last_modified`` changes whenever the content does, so If-Modified-Since
+    may be answered by it; otherwise only the ETag is trusted.
+    """
+    timestamp = int(last_modified.timestamp()) if last_modified else None
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    return get_conditional_response(
+        request,
+        etag=response["ETag"],
+        last_modified=timestamp if exact_time else None,
+        response=response,
+    )
+
+
 @require_GET
 @accepts_token
 @login_required
-def download(request: HttpRequest, name: str) -> HttpResponse:
-    """The published file: what everyone installs, even while a newer draft is under way."""
-    agent = Agent.objects.for_download().published_as(name).first()
-    if agent is None or not agent.is_downloadable:
+def download(request: HttpRequest, name: str) -> HttpResponseBase:
+    """The published file: what everyone installs, even while a newer draft is under way.
+
+    ``?revision=N`` gives revision N instead, to those who may see it.
+    """
+    if "revision" in request.GET:
+        return _revision(request, name, request.GET["revision"])
+    published = files.published_file(name)
+    if published is None:
         raise Http404("No agent is published under this name.")
-    return file_response(name, agent.published_revision.text)
+    response = file_response(published.path, published.text, published.sha256)
+    return conditional(request, revalidated(response), published.published_at)
+
+
+def _revision(request: HttpRequest, name: str, value: str) -> HttpResponseBase:
+    number = converters.revision_number(value)
+    if number is None:
+        return message_page(
+            request, "No such revision", "?revision= takes a revision number: 1, 2, 3...", 400
+        )
+    agent = (
+        Agent.objects.for_workflow().published_as(name).first()
+        or Agent.objects.for_workflow().at_address(name).first()
+    )
+    if agent is None or not permissions.can_view(request.user, agent):
+        raise Http404("No agent by that name.")
+    return revision_response(request, agent, number)
+
+
+def revision_response(request: HttpRequest, agent: Agent, number: int) -> HttpResponseBase:
+    """Revision ``number`` of the agent, if the user may see it; kept out of caches, as every
+    revision is (one may be a draft, and who may see which changes with the agent's state)."""
+    revision: Revision | None = visible_revisions(agent, request.user).filter(number=number).first()
+    if revision is None:
+        raise Http404(f"{agent.name} has no revision {number} that you can see.")
+    response = private(file_response(agent.path, revision.text, revision.sha256))
+    # A revision never changes once written: its time is exact.
+    return conditional(request, response, revision.created_at)
 
 
 @require_GET
 @accepts_token
 @login_required
-def download_draft(request: HttpRequest, name: str) -> HttpResponse:
+def download_draft(request: HttpRequest, name: str) -> HttpResponseBase:
     """The current working file, for the people who may edit or review it."""
     agent = Agent.objects.for_export().prefetch_related("maintainers").at_address(name).first()
     if agent is None or not permissions.can_see_drafts(request.user, agent):
         raise Http404("No such agent.")
-    return private(file_response(agent.name, filebridge.render(agent)))
+    response = private(file_response(agent.path, filebridge.render(agent)))
+    # The working copy changes through rows updated_at does not always follow: ETag only.
+    return conditional(request, response, agent.updated_at, exact_time=False)
 
 
 @require_GET
 @accepts_token
 @login_required
-def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponse:
+def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponseBase:
     """One revision's exact file, as a download."""
-    agent = visible_agent(request, name)
-    revision = visible_revisions(agent, request.user).filter(number=number).first()
-    if revision is None:
-        raise Http404(f"{agent.name} has no revision {number} that you can see.")
-    return private(file_response(agent.name, revision.text))
+    return revision_response(request, visible_agent(request, name), number)
+
+
+@require_GET
+@accepts_token
+@login_required
+def download_zip(request: HttpRequest) -> HttpResponseBase:
+    """Every published agent the catalog's filters select (``?q=``, ``?tool=``, ``?model=``,
+    ``?owner=``) at ``.claude/agents/<path>``: unzip it at a repository's root.
+
+    Streamed (the zip is never whole in memory) and deterministic: the same agents give the
+    same bytes. A client that has the current zip gets a 304 before anything is built.
+    """
+    agents = files.published_agents(request.GET, request.user)
+    validators = files.zip_validators(agents)
+    response = StreamingHttpResponse(files.zip_stream(agents), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, "agents.zip")
+    response["ETag"] = quote_etag(validators.etag)
+    # Removing an agent from the set changes the ETag, not the latest publishing time.
+    return conditional(request, revalidated(response), validators.last_modified, exact_time=False)

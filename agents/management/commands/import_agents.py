@@ -64,9 +64,9 @@ class Command(BaseCommand):
             [Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.CONFLICT, Outcome.ERROR],
             0,
         )
-        for path in files:
+        for path, relative in files:
             try:
-                entries = read_path(path)
+                entries = read_path(path, relative)
             except BatchError as exc:
                 entries = [Entry(str(path), error=agentfile.AgentFileError(str(exc)))]
             for entry in entries:
