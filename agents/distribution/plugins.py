@@ -17,21 +17,18 @@ Layout (the "plugins reference" of the Claude Code documentation)::
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .. import agentfile
+from . import zips
 
 # Frontmatter keys Claude Code ignores in an agent that comes from a plugin.
 IGNORED_BY_PLUGINS = ("hooks", "mcpServers", "permissionMode")
 # Goes into every plugin's content key: raise it when this module writes different bytes for the
 # same agents (README wording, layout), so that every plugin gets a new version.
 LAYOUT = 1
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
-FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
 SUMMARY_LENGTH = 160
 
 
@@ -190,16 +187,8 @@ def files(spec: PluginSpec, version: str) -> dict[str, bytes]:
 
 
 def build_zip(spec: PluginSpec, version: str) -> bytes:
-    """The plugin as a zip: same files, same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for path, data in sorted(files(spec, version).items()):
-            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 3  # Unix, whatever system builds it
-            info.external_attr = FILE_MODE
-            archive.writestr(info, data)
-    return buffer.getvalue()
+    """The plugin as a zip: same files, same bytes (``zips``: fixed times and permissions)."""
+    return b"".join(zips.stream(sorted(files(spec, version).items())))
 
 
 def sha256(data: bytes) -> str:
