@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +23,9 @@ from django.db.models.functions import Cast, Collate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .. import permissions
+from .. import agentfile, permissions
 from ..models import PUBLISHING_ACTIONS, Agent, Event
-from . import paths, zips
+from . import formats, paths, zips
 
 # --- which agents, at which paths ------------------------------------------------------------
 
@@ -210,16 +210,17 @@ class Validators:
     last_modified: datetime | None
 
 
-def zip_validators(agents: models.QuerySet[Agent]) -> Validators:
+def zip_validators(agents: models.QuerySet[Agent], format_id: str = "claude") -> Validators:
     """The zip's ETag and Last-Modified, without building it.
 
-    The ETag is the sha256 of ``ZIP_FORMAT`` and each file's path and sha256, in the zip's
-    order: the zip's bytes are a function of exactly these (fixed timestamps and permissions,
-    no compression), so it is a strong validator. It is not the sha256 of the zip file itself.
-    Last-Modified is the latest publishing time of the files in it (informative: removing an
-    agent from the set changes the ETag, not that time).
+    The ETag is the sha256 of ``ZIP_FORMAT``, the assistant's format (and the converters'
+    version) and each file's path and sha256, in the zip's order: the zip's bytes are a function
+    of exactly these (fixed timestamps and permissions, no compression), so it is a strong
+    validator. It is not the sha256 of the zip file itself. Last-Modified is the latest
+    publishing time of the files in it (informative: removing an agent from the set changes the
+    ETag, not that time).
     """
-    digest = hashlib.sha256(ZIP_FORMAT.encode())
+    digest = hashlib.sha256(f"{ZIP_FORMAT} {format_id} {formats.VERSION}".encode())
     latest: datetime | None = None
     rows = (
         _by_path(agents)
@@ -233,14 +234,64 @@ def zip_validators(agents: models.QuerySet[Agent]) -> Validators:
     return Validators(digest.hexdigest(), latest)
 
 
-def zip_files(agents: models.QuerySet[Agent]) -> Iterator[tuple[str, bytes]]:
+@dataclass(frozen=True)
+class OutFile:
+    """One agent's file as it is handed out: where it goes, its bytes, what it could not keep."""
+
+    name: str  # the agent's published name
+    path: str  # relative to the assistant's folder (.claude/agents, .github/agents, ...)
+    data: bytes
+    warnings: tuple[agentfile.Notice, ...] = ()
+
+
+def out_files(rows: Iterable[tuple[str, str, str]], format_id: str) -> Iterator[OutFile]:
+    """Each ``(name, path, text)`` as written for ``format_id`` (``formats.FORMATS``): Claude
+    Code's files keep their path and bytes; another assistant's go where that assistant looks
+    for them (``formats.convert``), numbered when two agents' file names would collide."""
+    if format_id == "claude":
+        for name, path, text in rows:
+            yield OutFile(name, path, text.encode())
+        return
+    taken: set[str] = set()
+    for name, path, text in rows:
+        converted = formats.convert(text, format_id, filename=path)
+        out = converted.path
+        stem, dot, suffix = out.partition(".")
+        n = 1
+        while out.lower() in taken:
+            n += 1
+            out = f"{stem}-{n}{dot}{suffix}"
+        taken.add(out.lower())
+        yield OutFile(name, out, converted.text.encode(), converted.warnings)
+
+
+def zip_files(
+    agents: models.QuerySet[Agent], format_id: str = "claude"
+) -> Iterator[tuple[str, bytes]]:
     """``(name in the zip, bytes)`` of each agent's published file, in path order, read a few
-    at a time."""
-    rows = _by_path(agents).values_list("path", "published_revision__text")
-    for path, text in rows.iterator(chunk_size=CHUNK):
-        yield ZIP_FOLDER + path, text.encode()
+    at a time; for another assistant, in its folder, with a README.md listing what each agent
+    could not keep."""
+    rows = _by_path(agents).values_list(
+        "published_revision__name", "path", "published_revision__text"
+    )
+    folder = formats.FORMATS[format_id].folder + "/"
+    notes: list[str] = []
+    for out in out_files(rows.iterator(chunk_size=CHUNK), format_id):
+        notes += [f"- `{out.path}`: {warning.message}" for warning in out.warnings]
+        yield folder + out.path, out.data
+    if format_id != "claude":
+        label = formats.FORMATS[format_id].label
+        lines = [
+            f"# Agents for {label}",
+            "",
+            f"Written by Agent Portal from the published Claude Code agents, into `{folder}`.",
+            "",
+            "What could not be carried over:" if notes else "Every agent was carried over whole.",
+            *([""] + notes if notes else []),
+        ]
+        yield folder + "README.md", ("\n".join(lines) + "\n").encode()
 
 
-def zip_stream(agents: models.QuerySet[Agent]) -> Iterator[bytes]:
-    """The download zip, as a stream: ``.claude/agents/<path>`` for each agent."""
-    return zips.stream(zip_files(agents))
+def zip_stream(agents: models.QuerySet[Agent], format_id: str = "claude") -> Iterator[bytes]:
+    """The download zip, as a stream: ``<the assistant's folder>/<path>`` for each agent."""
+    return zips.stream(zip_files(agents, format_id))

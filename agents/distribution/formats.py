@@ -101,6 +101,9 @@ class Format:
         return agentfile.file_stem(name) + self.suffix
 
 
+# Bump when a converter changes what it writes: download ETags of converted files include it.
+VERSION = 1
+
 FORMATS: dict[str, Format] = {
     fmt.id: fmt
     for fmt in (

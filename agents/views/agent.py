@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from .. import agentfile, filebridge, permissions, toolinfo
+from ..distribution import formats
 from ..models import Agent, Event, Revision, Tool
 from ..rendering import markdown_to_html
 from .common import render_page, visible_agent, visible_revisions
@@ -140,8 +141,41 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         "actions": actions,
         "approve_refusal": approve_refusal,
         "next": request.get_full_path(),
+        "other_formats": other_formats(agent, published),
     }
     return render_page(request, "portal/agent.html", context)
+
+
+@dataclass(frozen=True)
+class OtherFormat:
+    label: str
+    url: str
+    file_name: str
+    warnings: list[str]
+
+
+def other_formats(agent: Agent, published: Revision | None) -> list[OtherFormat]:
+    """The published file for each other assistant, with what it could not keep: shown before
+    anyone downloads an agent that would silently lose ``Bash``."""
+    if published is None or not agent.is_downloadable:
+        return []
+    shown = []
+    for format_id, fmt in formats.FORMATS.items():
+        if format_id == "claude":
+            continue
+        try:
+            converted = formats.convert(published.text, format_id, filename=agent.path)
+        except formats.ConversionError:
+            continue  # not a file the portal wrote; the Claude Code file is still offered
+        shown.append(
+            OtherFormat(
+                fmt.label,
+                f"{agent.get_download_url()}?format={format_id}",
+                converted.path.rsplit("/", 1)[-1],
+                [warning.message for warning in converted.warnings],
+            )
+        )
+    return shown
 
 
 _HEADING_TAG_RE = re.compile(r"<(/?)h([1-6])\b")

@@ -24,7 +24,7 @@ from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.decorators.http import require_GET
 
 from .. import converters, filebridge, permissions
-from ..distribution import files
+from ..distribution import files, formats
 from ..models import Agent, Revision
 from ..tokens import accepts_token
 from .common import message_page, visible_agent, visible_revisions
@@ -83,15 +83,34 @@ def conditional(
 def download(request: HttpRequest, name: str) -> HttpResponseBase:
     """The published file: what everyone installs, even while a newer draft is under way.
 
-    ``?revision=N`` gives revision N instead, to those who may see it.
+    ``?revision=N`` gives revision N instead, to those who may see it; ``?format=copilot`` (or
+    another of ``formats.FORMATS``) the published file written for that assistant.
     """
     if "revision" in request.GET:
         return _revision(request, name, request.GET["revision"])
+    format_id = request.GET.get("format", "claude")
+    if format_id not in formats.FORMATS:
+        return unknown_format(request, format_id)
     published = files.published_file(name)
     if published is None:
         raise Http404("No agent is published under this name.")
-    response = file_response(published.path, published.text, published.sha256)
+    if format_id == "claude":
+        response = file_response(published.path, published.text, published.sha256)
+    else:
+        [out] = files.out_files([(name, published.path, published.text)], format_id)
+        response = file_response(out.path, out.data.decode())
     return conditional(request, revalidated(response), published.published_at)
+
+
+def unknown_format(request: HttpRequest, format_id: str) -> HttpResponse:
+    return message_page(
+        request,
+        "No such format",
+        f"There is no format {format_id!r}: ?format= takes one of "
+        + ", ".join(f"{key} ({fmt.label})" for key, fmt in formats.FORMATS.items())
+        + ".",
+        400,
+    )
 
 
 def _revision(request: HttpRequest, name: str, value: str) -> HttpResponseBase:
@@ -146,15 +165,22 @@ def revision_file(request: HttpRequest, name: str, number: int) -> HttpResponseB
 @login_required
 def download_zip(request: HttpRequest) -> HttpResponseBase:
     """Every published agent the catalog's filters select (``?q=``, ``?tool=``, ``?model=``,
-    ``?owner=``) at ``.claude/agents/<path>``: unzip it at a repository's root.
+    ``?owner=``) at ``.claude/agents/<path>``: unzip it at a repository's root. ``?format=``
+    writes them for another assistant, in its folder (``.github/agents/``, ...).
 
     Streamed (the zip is never whole in memory) and deterministic: the same agents give the
     same bytes. A client that has the current zip gets a 304 before anything is built.
     """
+    format_id = request.GET.get("format", "claude")
+    if format_id not in formats.FORMATS:
+        return unknown_format(request, format_id)
     agents = files.published_agents(request.GET, request.user)
-    validators = files.zip_validators(agents)
-    response = StreamingHttpResponse(files.zip_stream(agents), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, "agents.zip")
+    validators = files.zip_validators(agents, format_id)
+    response = StreamingHttpResponse(
+        files.zip_stream(agents, format_id), content_type="application/zip"
+    )
+    archive = "agents.zip" if format_id == "claude" else f"agents-{format_id}.zip"
+    response["Content-Disposition"] = content_disposition_header(True, archive)
     response["ETag"] = quote_etag(validators.etag)
     # Removing an agent from the set changes the ETag, not the latest publishing time.
     return conditional(request, revalidated(response), validators.last_modified, exact_time=False)

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 
 from agents import filebridge
-from agents.distribution import files
+from agents.distribution import files, formats
 from agents.importing import printable
 from agents.models import Agent
 
@@ -45,6 +45,14 @@ class Command(BaseCommand):
             help="Remove the .md files under DIR that no exported agent claims (with --drafts: "
             "no agent; else: no published agent), listing each.",
         )
+        parser.add_argument(
+            "--format",
+            default="claude",
+            choices=list(formats.FORMATS),
+            help="Write the agents for another assistant: DIR is then that assistant's folder "
+            "(.github/agents for copilot, .opencode/agents, .gemini/agents, .cursor/agents); "
+            "what an agent cannot keep is printed as a warning. Default: claude.",
+        )
         # Gone: it exported drafts, which is not what a script installing agents wants.
         parser.add_argument("--all", action="store_true", help="Removed: see --drafts.")
 
@@ -61,15 +69,23 @@ class Command(BaseCommand):
         scope = Agent.objects.all() if drafts else files.distributed()
         chosen = self._named(scope, names, drafts) if names else scope
 
-        claimed = list(scope.order_by("path").values_list("path", flat=True).iterator(2000))
-        self._warn_about_case(claimed)
+        format_id: str = options["format"]
+        if format_id == "claude":
+            claimed = list(scope.order_by("path").values_list("path", flat=True).iterator(2000))
+            self._warn_about_case(claimed)
+        else:  # where each agent lands in that assistant's folder (only --prune needs them all)
+            every = self._files(scope, drafts, format_id) if options["prune"] else iter(())
+            claimed = [out.path for out in every]
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CommandError(f"cannot write into {out}: {exc.strerror}") from None
         root = out.resolve()
         counts = {"written": 0, "unchanged": 0, "removed": 0, "errors": 0}
-        for name, path, data in self._files(chosen, drafts):
+        for file in self._files(chosen, drafts, format_id):
+            name, path, data = file.name, file.path, file.data
+            for warning in file.warnings:
+                self.stdout.write(f"  warning: {printable(path)}: {warning.message}")
             target = out / path
             if not self._inside(root, target):
                 self._error(counts, f"{printable(path)}: outside {out} (a symbolic link?); skipped")
@@ -129,17 +145,22 @@ class Command(BaseCommand):
             raise CommandError(f"archived: {', '.join(archived)}; --drafts exports them too")
         return scope.filter(published_revision__name__in=names)
 
-    def _files(self, agents: QuerySet[Agent], drafts: bool) -> Iterator[tuple[str, str, bytes]]:
-        """(name, path, bytes) of each agent's file, a few agents in memory at a time."""
-        if not drafts:
-            rows = agents.order_by("path").values_list(
-                "published_revision__name", "path", "published_revision__text"
+    def _files(
+        self, agents: QuerySet[Agent], drafts: bool, format_id: str
+    ) -> Iterator[files.OutFile]:
+        """Each agent's file as written for ``format_id``, a few agents in memory at a time."""
+        if drafts:
+            exported = agents.for_export().order_by("path").iterator(CHUNK)
+            rows: Iterator[tuple[str, str, str]] = (
+                (agent.name, agent.path, filebridge.render(agent)) for agent in exported
             )
-            for name, path, text in rows.iterator(CHUNK):
-                yield name, path, text.encode()
-            return
-        for agent in agents.for_export().order_by("path").iterator(CHUNK):
-            yield agent.name, agent.path, filebridge.render(agent).encode()
+        else:
+            rows = (
+                agents.order_by("path")
+                .values_list("published_revision__name", "path", "published_revision__text")
+                .iterator(CHUNK)
+            )
+        return files.out_files(rows, format_id)
 
     def _warn_about_case(self, claimed: list[str]) -> None:
         seen: dict[str, str] = {}
