@@ -6,8 +6,10 @@ database reachable.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -201,6 +203,58 @@ def test_the_linter_runs_where_django_cannot_be_imported(tmp_path):
     )
     assert "EXIT 0" in result.stderr, result.stderr
     assert [f["rule"] for f in json.loads(result.stdout)] == ["legacy-tool"]
+
+
+# The linter's runtime requirements: what `python -m agents.lint` imports besides the standard
+# library (README: "only PyYAML and rapidfuzz are imported").
+LINT_REQUIREMENTS = ("PyYAML", "rapidfuzz")
+
+
+def install_from_this_environment(distribution: str, site_packages: Path) -> None:
+    """Install ``distribution`` into another environment by copying the files its RECORD lists,
+    as pip does from a wheel (offline: the files come from the environment running the tests)."""
+    for file in importlib.metadata.distribution(distribution).files or []:
+        source = Path(file.locate())
+        if source.is_file() and ".." not in file.parts:
+            target = site_packages / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def test_the_linter_runs_in_a_fresh_virtualenv_with_only_its_requirements(tmp_path):
+    """A new virtualenv (not this one, no system site-packages) with PyYAML and rapidfuzz and
+    nothing else: Django, DRF and the database drivers cannot be imported there, and the linter
+    still lints, from the project folder, with no settings and no database."""
+    venv = tmp_path / "venv"
+    subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    python = venv / "bin" / "python"
+    site_packages = Path(
+        subprocess.run(  # noqa: S603 (the venv's interpreter)
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    for requirement in LINT_REQUIREMENTS:
+        install_from_this_environment(requirement, site_packages)
+    path = write(tmp_path / "repo" / ".claude" / "agents", "tester.md", WARNS)
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": "postgres://nobody@127.0.0.1:9/x"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603 (the venv's interpreter, our arguments)
+            [python, *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    for absent in ("django", "rest_framework", "psycopg"):
+        assert run("-c", f"import {absent}").returncode != 0, f"{absent} is in the fresh venv"
+    result = run("-m", "agents.lint", "--format", "json", str(path.parent))
+    assert result.returncode == 0, result.stderr
+    assert [f["rule"] for f in json.loads(result.stdout)] == ["legacy-tool"]
+    broken = write(tmp_path / "repo" / ".claude" / "agents", "helper.md", BROKEN)
+    assert run("-m", "agents.lint", str(broken)).returncode == 1
 
 
 def corpus() -> Path:
