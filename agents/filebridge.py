@@ -109,24 +109,31 @@ def render_parts(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]
 
 
 # --- file -> rows -------------------------------------------------------------------------------
+#
+# Each of these is all or nothing on its own; inside a caller's transaction they take no savepoint
+# of their own (savepoint=False): what they can raise is a database error, after which the
+# caller's transaction (or savepoint) is rolled back anyway. The importer saves a file in one
+# savepoint instead of four.
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     """Make this agent (saved or not) hold exactly what the parsed file says."""
     set_fields(agent, parsed.frontmatter)
     agent.yaml_sources = dict(parsed.sources)
     if parsed.prefix:
         agent.yaml_sources[PREFIX_SOURCE] = parsed.prefix
+    new = agent._state.adding
     agent.save()
     write_rows(
         agent,
         agentfile.split_tools(parsed.frontmatter.get("tools")),
         agentfile.split_body(parsed.body),
+        new=new,
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def apply_version(agent: Agent, values: dict[str, Any], parts: list[agentfile.BodyPart]) -> None:
     """Make this agent hold these frontmatter keys (tools included) and this body, keeping the
     YAML its keys were written in where it still says the same."""
@@ -159,20 +166,24 @@ def set_fields(agent: Agent, values: dict[str, Any]) -> None:
     agent.key_order = list(values)
 
 
-@transaction.atomic
-def write_rows(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]) -> None:
+@transaction.atomic(savepoint=False)
+def write_rows(
+    agent: Agent, tools: list[str], parts: list[agentfile.BodyPart], *, new: bool = False
+) -> None:
     """Replace the saved agent's tool, section and step rows by these tools and this body.
 
     Markdown is stored one section a heading; the first steps part becomes the steps (an
-    agent's body has one list of instruction steps).
+    agent's body has one list of instruction steps). ``new``: the agent was created in this
+    transaction, so it has no rows to delete yet.
     """
-    agent.tool_entries.all().delete()
+    if not new:
+        agent.tool_entries.all().delete()
+        agent.sections.all().delete()
+        agent.steps.all().delete()
     AgentTool.objects.bulk_create(
         AgentTool(agent=agent, position=position, name=name)
         for position, name in enumerate(tools, 1)
     )
-    agent.sections.all().delete()
-    agent.steps.all().delete()
     sections: list[Section] = []
     steps: list[InstructionStep] = []
     for part in parts:

@@ -173,18 +173,34 @@ def lock_for_edit(agent: Agent, base_revision: int) -> None:
 
 
 def record_revision(
-    agent: Agent, user: Any, note: str = "", action: str | None = None
+    agent: Agent,
+    user: Any,
+    note: str = "",
+    action: str | None = None,
+    *,
+    text: str | None = None,
+    tools: list[str] | None = None,
+    publish: str | None = None,
 ) -> Revision | None:
     """Store the agent's file as a new revision if it changed; an edit moves it to draft.
 
     Returns the new revision, or None when the rendered file is the same as the latest.
     Parallel saves take turns on the agent's row, so each gets the next number; a refused save
     leaves no revision behind.
+
+    ``text`` and ``tools``: the file and its tools line as the caller rendered them from what it
+    has just applied to the agent (the importer has both): the agent and its rows are then not
+    read back to render them again. ``publish``: publish the new revision at once, in the same
+    step and with this comment (the operator's ``--publish``; refused to anyone else).
     """
     with transaction.atomic():
         _lock_row(agent)
-        saved = Agent.objects.for_export().get(pk=agent.pk)
-        text = filebridge.render(saved)
+        if text is None:
+            saved = Agent.objects.for_export().get(pk=agent.pk)
+            text, tools = filebridge.render(saved), filebridge.tool_names(saved)
+        else:
+            saved = agent
+            tools = filebridge.tool_names(agent) if tools is None else tools
         latest = _latest(agent)
         if latest is not None and latest.text == text:
             return None
@@ -192,9 +208,11 @@ def record_revision(
         if action is None:
             action = Event.Action.EDIT if latest else Event.Action.CREATE
         # Refuse before writing: a revision always has its event, and its author is a user.
-        refused = _permits(agent, TRANSITIONS[action], user)
-        if refused:
-            raise PermissionDenied(refused)
+        steps = [TRANSITIONS[action]] + ([TRANSITIONS[Event.Action.PUBLISH]] if publish else [])
+        for rule in steps:
+            refused = _permits(agent, rule, user)
+            if refused:
+                raise PermissionDenied(refused)
         revision = Revision.objects.create(
             agent=agent,
             number=(latest.number if latest else 0) + 1,
@@ -202,15 +220,16 @@ def record_revision(
             description=saved.description,
             model=saved.model,
             color=saved.color,
-            tools=filebridge.tool_names(saved),
+            tools=list(tools),
             text=text,
             sha256=hashlib.sha256(text.encode()).hexdigest(),
             author=user,
             note=note,
         )
-        Agent.objects.filter(pk=agent.pk).update(latest_revision=revision)
-        agent.latest_revision = revision
-        transition(agent, action, user, comment=note, revision=revision)
+        # The row is held: the steps are taken without reading it, or the revision, again.
+        _take(agent, steps[0], user, note.strip(), revision, {"latest_revision": revision})
+        if publish:
+            _take(agent, steps[1], user, publish.strip(), revision, {})
     return revision
 
 
@@ -270,30 +289,50 @@ def transition(
                 f"{rule.done}{why}"
             )
         latest = _latest(agent)
-        changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
         if rule.publishes:
             if revision_number is not None:
                 _check_approved_revision(agent, revision_number, latest)
             revision = revision or latest
             if revision is None:
                 raise WorkflowError(f"{agent.name} has no revision to publish yet.")
-            changes["published_revision"] = revision
-        updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
-        if not updated:  # cannot happen while the row is held; never record a false step
-            raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
-        event = Event.objects.create(
-            agent=agent,
-            # Every entry names the revision it concerned: the agent's latest by default.
-            revision=revision or latest,
-            actor=user,
-            action=action,
-            from_status=before,
-            to_status=rule.target,
-            comment=comment,
+        return _take(agent, rule, user, comment, revision or latest, {})
+
+
+def _take(
+    agent: Agent,
+    rule: Transition,
+    user: Any,
+    comment: str,
+    revision: Revision | None,
+    changes: dict[str, Any],
+) -> Event:
+    """Take the step, checked already, with the agent's row held: the conditional UPDATE (plus
+    ``changes``), its audit entry naming ``revision`` (published, if the step publishes) and the
+    mail it calls for."""
+    before = agent.status
+    if before not in rule.sources:
+        raise WorkflowError(
+            f"{agent.name} is {Agent.Status(before).label.lower()}, so it cannot be {rule.done}."
         )
-        for field, value in changes.items():
-            setattr(agent, field, value)
-        notifications.queue_for(event)
+    changes = {**changes, "status": rule.target, "updated_at": timezone.now()}
+    if rule.publishes:
+        changes["published_revision"] = revision
+    updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
+    if not updated:  # cannot happen while the row is held; never record a false step
+        raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
+    event = Event.objects.create(
+        agent=agent,
+        # Every entry names the revision it concerned: the agent's latest by default.
+        revision=revision,
+        actor=user,
+        action=rule.name,
+        from_status=before,
+        to_status=rule.target,
+        comment=comment,
+    )
+    for field, value in changes.items():
+        setattr(agent, field, value)
+    notifications.queue_for(event)
     return event
 
 
