@@ -317,10 +317,7 @@ def _take(
     changes = {**changes, "status": rule.target, "updated_at": timezone.now()}
     if rule.publishes:
         changes["published_revision"] = revision
-    updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
-    if not updated:  # cannot happen while the row is held; never record a false step
-        raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
-    event = Event.objects.create(
+    event = Event(
         agent=agent,
         # Every entry names the revision it concerned: the agent's latest by default.
         revision=revision,
@@ -330,6 +327,14 @@ def _take(
         to_status=rule.target,
         comment=comment,
     )
+    event.save()
+    if rule.name == Event.Action.SUBMIT:
+        # Kept on the agent's row: the review queue reads who and when from it.
+        changes.update(submission=event, submitted_at=event.created_at)
+    updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
+    if not updated:  # cannot happen while the row is held; never record a false step
+        # Raised inside the step's transaction: the event above is rolled back with it.
+        raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
     for field, value in changes.items():
         setattr(agent, field, value)
     notifications.queue_for(event)
