@@ -4,6 +4,7 @@ restoring one, the workflow buttons, and the portal-wide activity."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -502,20 +503,41 @@ def test_an_invalid_activity_filter_is_shown_and_not_applied(
     assert [event.action for event in response.context["page"]] == ["submit"]
 
 
-def test_activity_is_paginated_by_fifty(client, admin_user, author):
+def test_activity_is_paginated_by_fifty_from_one_event_to_the_next(client, admin_user, author):
     agent = AgentFactory(name="busy", owner=author)
     for _ in range(30):
         workflow.transition(agent, "submit", author)
         workflow.transition(agent, "withdraw", author)
+    # Several events at the same moment: the page boundary still splits them exactly.
+    Event.objects.filter(agent=agent, action="withdraw").update(created_at=timezone.now())
     client.force_login(admin_user)
+    newest_first = Event.objects.filter(agent=agent).order_by("-created_at", "-pk")
+    everything = list(newest_first.values_list("pk", flat=True))
 
     first = client.get(reverse("agents:activity"), {"agent": "busy"})
-    second = client.get(reverse("agents:activity"), {"agent": "busy", "page": 2})
+    older = re.search(r'href="\?agent=busy&amp;before=([\d-]+)">Older', first.content.decode())
+    second = client.get(reverse("agents:activity"), {"agent": "busy", "before": older[1]})
+    newer = re.search(r'href="\?agent=busy&amp;after=([\d-]+)">', second.content.decode())
+    back = client.get(reverse("agents:activity"), {"agent": "busy", "after": newer[1]})
 
-    assert len(first.context["page"]) == 50
-    assert len(second.context["page"]) == 11
-    assert "?agent=busy&amp;page=2" in first.content.decode()
-    assert second.context["page"][10].action == "create"
+    assert [event.pk for event in first.context["page"]] == everything[:50]
+    assert [event.pk for event in second.context["page"]] == everything[50:]
+    assert second.context["page"].object_list[-1].action == "create"
+    assert "Older" not in second.content.decode()
+    assert [event.pk for event in back.context["page"]] == everything[:50]
+    assert "Newer" not in back.content.decode() and "Older" in back.content.decode()
+
+
+def test_a_damaged_activity_link_shows_the_newest_events_and_says_so(client, admin_user, author):
+    AgentFactory(name="quiet", owner=author)
+    client.force_login(admin_user)
+
+    for damaged in ("1-2-3", "x", "99999999999999999999-1"):
+        response = client.get(reverse("agents:activity"), {"before": damaged})
+
+        assert response.status_code == 200
+        assert [event.agent.name for event in response.context["page"]] == ["quiet"]
+        assert "That link to a page of the activity is damaged" in response.content.decode()
 
 
 # --- query counts -------------------------------------------------------------------------
