@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import workflow
-from agents.models import Agent, Event
+from agents.models import Agent, Event, Revision
 
 from .factories import AgentFactory, approve
-from .helpers import assert_same_query_count
+from .helpers import assert_same_query_count, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -578,3 +578,38 @@ def test_activity_query_count_does_not_grow_with_events(client, author):
     # number)
     assert_same_query_count(lambda: client.get(reverse("agents:activity")), more)
     assert len(client.get(reverse("agents:activity")).context["page"]) == 50
+
+
+def add_revisions(agent: Agent, count: int) -> None:
+    """``count`` more revisions of ``agent``, in bulk (their texts say so)."""
+    start = agent.revisions.count()
+    Revision.objects.bulk_create(
+        Revision(agent=agent, number=n, name=agent.name, text=f"text of r{n}", sha256="0" * 64)
+        for n in range(start + 1, start + count + 1)
+    )
+
+
+def test_history_shows_fifty_revisions_a_page_without_reading_their_texts(client, author, reviewer):
+    agent = AgentFactory(name="long-lived", owner=author, published=True)
+    add_revisions(agent, 59)  # 60 revisions
+    client.force_login(reviewer)
+
+    first = client.get(url("history", agent))
+    second = client.get(url("history", agent), {"page": 2})
+    page = first.content.decode()
+
+    assert [rev.number for rev in first.context["revisions"]] == list(range(60, 10, -1))
+    assert [rev.number for rev in second.context["revisions"]] == list(range(10, 0, -1))
+    # The last revision of a page still links to the changes from the one before it.
+    assert "?from=10&amp;to=11" in page
+    assert "Page 1 of 2 (60 revisions)" in page and "?page=2" in page
+    assert "text of r" not in page
+    sql = queries_of(lambda: client.get(url("history", agent)))
+    assert not [query for query in sql if '"agents_revision"."text"' in query]
+
+    def more() -> None:
+        add_revisions(agent, 440)
+
+    assert_same_query_count(lambda: client.get(url("history", agent)), more)
+    assert len(client.get(url("history", agent)).context["revisions"]) == 50
+    assert "Page 1 of 10 (500 revisions)" in client.get(url("history", agent)).content.decode()
