@@ -119,18 +119,43 @@ def render_parts(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]
 @transaction.atomic(savepoint=False)
 def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     """Make this agent (saved or not) hold exactly what the parsed file says."""
+    set_file_fields(agent, parsed)
+    new = agent._state.adding
+    agent.save()
+    write_rows(agent, *file_rows(parsed), new=new)
+
+
+def create_agents(pairs: list[tuple[Agent, agentfile.ParsedFile]]) -> None:
+    """New agents (unsaved, each with a free slug and path), each made to hold exactly what
+    its parsed file says, saved together: one query for the agents, one each for all their
+    tools, sections and steps. What ``apply_file`` does for one, for a batch of new agents."""
+    for agent, parsed in pairs:
+        set_file_fields(agent, parsed)
+    Agent.objects.bulk_create([agent for agent, _ in pairs])
+    tools: list[AgentTool] = []
+    sections: list[Section] = []
+    steps: list[InstructionStep] = []
+    for agent, parsed in pairs:
+        more_tools, more_sections, more_steps = row_objects(agent, *file_rows(parsed))
+        tools += more_tools
+        sections += more_sections
+        steps += more_steps
+    AgentTool.objects.bulk_create(tools)
+    Section.objects.bulk_create(sections)
+    InstructionStep.objects.bulk_create(steps)
+
+
+def set_file_fields(agent: Agent, parsed: agentfile.ParsedFile) -> None:
+    """Set the agent's fields (not saved) to what the parsed file's frontmatter says."""
     set_fields(agent, parsed.frontmatter)
     agent.yaml_sources = dict(parsed.sources)
     if parsed.prefix:
         agent.yaml_sources[PREFIX_SOURCE] = parsed.prefix
-    new = agent._state.adding
-    agent.save()
-    write_rows(
-        agent,
-        agentfile.split_tools(parsed.frontmatter.get("tools")),
-        agentfile.split_body(parsed.body),
-        new=new,
-    )
+
+
+def file_rows(parsed: agentfile.ParsedFile) -> tuple[list[str], list[agentfile.BodyPart]]:
+    """The tools and the body parts a parsed file gives an agent's rows."""
+    return agentfile.split_tools(parsed.frontmatter.get("tools")), agentfile.split_body(parsed.body)
 
 
 @transaction.atomic(savepoint=False)
@@ -180,10 +205,20 @@ def write_rows(
         agent.tool_entries.all().delete()
         agent.sections.all().delete()
         agent.steps.all().delete()
-    AgentTool.objects.bulk_create(
+    tool_rows, sections, steps = row_objects(agent, tools, parts)
+    AgentTool.objects.bulk_create(tool_rows)
+    Section.objects.bulk_create(sections)
+    InstructionStep.objects.bulk_create(steps)
+
+
+def row_objects(
+    agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]
+) -> tuple[list[AgentTool], list[Section], list[InstructionStep]]:
+    """The agent's tool, section and step rows for these tools and this body (not saved)."""
+    tool_rows = [
         AgentTool(agent=agent, position=position, name=name)
         for position, name in enumerate(tools, 1)
-    )
+    ]
     sections: list[Section] = []
     steps: list[InstructionStep] = []
     for part in parts:
@@ -208,8 +243,7 @@ def write_rows(
                 Section(agent=agent, position=len(sections) + 1 + n, markdown=markdown)
                 for n, markdown in enumerate(agentfile.markdown_sections(text))
             ]
-    Section.objects.bulk_create(sections)
-    InstructionStep.objects.bulk_create(steps)
+    return tool_rows, sections, steps
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:

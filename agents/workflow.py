@@ -233,6 +233,83 @@ def record_revision(
     return revision
 
 
+@dataclass(frozen=True)
+class NewFile:
+    """A new agent's first file, as the importer rendered it: its text, tools line and note."""
+
+    agent: Agent
+    text: str
+    tools: list[str]
+    note: str
+
+
+def record_new_agents(files: list[NewFile], user: Any, publish: str | None = None) -> None:
+    """The first revision of each of these agents and the "create" step, then, with
+    ``publish``, the operator's publication: what ``record_revision`` does for one agent, for a
+    batch of agents created in this transaction (nobody else sees them yet, so there is no row
+    to wait for, and no earlier revision). A few queries for the whole batch.
+    """
+    steps = [TRANSITIONS[Event.Action.CREATE]]
+    if publish:
+        steps.append(TRANSITIONS[Event.Action.PUBLISH])
+    for file in files:
+        if file.agent.latest_revision_id is not None:
+            raise WorkflowError(f"{file.agent.name} has revisions already: it is not new.")
+        for rule in steps:
+            refused = _permits(file.agent, rule, user)
+            if refused:
+                raise PermissionDenied(refused)
+    now = timezone.now()
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            agent=file.agent,
+            number=1,
+            name=file.agent.name,
+            description=file.agent.description,
+            model=file.agent.model,
+            color=file.agent.color,
+            tools=list(file.tools),
+            text=file.text,
+            sha256=hashlib.sha256(file.text.encode()).hexdigest(),
+            author=user,
+            note=file.note,
+            created_at=now,
+        )
+        for file in files
+    )
+    events = []
+    for file, revision in zip(files, revisions, strict=True):
+        status = file.agent.status
+        comments = [file.note.strip(), (publish or "").strip()][: len(steps)]
+        for rule, comment in zip(steps, comments, strict=True):
+            if status not in rule.sources:
+                raise WorkflowError(f"{file.agent.name} cannot be {rule.done} now.")
+            events.append(
+                Event(
+                    agent=file.agent,
+                    revision=revision,
+                    actor=user,
+                    # Event.save would fill it; bulk_create does not call save.
+                    actor_name=user.get_username() if user is not None else "",
+                    action=rule.name,
+                    from_status=status,
+                    to_status=rule.target,
+                    comment=comment,
+                    created_at=now,
+                )
+            )
+            status = rule.target
+        file.agent.status, file.agent.updated_at = status, now
+        file.agent.latest_revision = revision
+        if publish:
+            file.agent.published_revision = revision
+    Event.objects.bulk_create(events)
+    fields = ["status", "updated_at", "latest_revision", "published_revision"]
+    Agent.objects.bulk_update([file.agent for file in files], fields)
+    for event in events:
+        notifications.queue_for(event)
+
+
 def restore_revision(agent: Agent, revision: Revision, user: Any) -> Revision | None:
     """Make an old revision the agent's content again, as a new draft revision."""
     with transaction.atomic():

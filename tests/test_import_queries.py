@@ -90,3 +90,51 @@ def test_the_import_command_commits_in_batches_and_keeps_the_files_that_import(t
         call_command("import_agents", str(tmp_path), "--publish", stdout=out)
     assert "5 created" in out.getvalue() and "1 error" in out.getvalue()
     assert Agent.objects.filter(status=Agent.Status.APPROVED).count() == 5
+
+
+def snapshot() -> list[tuple]:
+    """What an import leaves, agent by agent, as people see it."""
+    from agents import filebridge
+
+    rows = []
+    agents = Agent.objects.for_export().select_related("latest_revision", "published_revision")
+    for agent in agents.order_by("name"):
+        rows.append(
+            (
+                agent.name,
+                agent.slug,
+                agent.path,
+                agent.status,
+                filebridge.render(agent),
+                agent.latest_revision.text,
+                agent.latest_revision.tools,
+                agent.published_revision_id == agent.latest_revision_id,
+                [(e.action, e.from_status, e.to_status, e.comment) for e in agent.events.all()],
+            )
+        )
+    return rows
+
+
+def test_files_created_together_end_as_they_would_one_by_one(tmp_path):
+    from django.db import transaction
+
+    from .conftest import CORPUS, shared_file
+
+    files = sorted(p for p in shared_file(CORPUS).rglob("*.md") if p.is_file())[:120]
+    entries = [Entry(p.name, p.read_bytes(), path=p.relative_to(CORPUS).as_posix()) for p in files]
+    registry = Tool.registry()
+    with transaction.atomic():
+        together = [r.line() for r in import_many(entries, publish=True, registry=registry)]
+        created_together = snapshot()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        one_by_one = [
+            import_file(e.source, e.data, path=e.path, publish=True, registry=registry).line()
+            for e in entries
+        ]
+        created_one_by_one = snapshot()
+        transaction.set_rollback(True)
+
+    assert together == one_by_one
+    assert len(created_together) > 80
+    assert created_together == created_one_by_one
