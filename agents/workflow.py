@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from . import agentfile, filebridge, notifications, permissions
@@ -304,8 +305,13 @@ def record_new_agents(files: list[NewFile], user: Any, publish: str | None = Non
         if publish:
             file.agent.published_revision = revision
     Event.objects.bulk_create(events)
-    fields = ["status", "updated_at", "latest_revision", "published_revision"]
-    Agent.objects.bulk_update([file.agent for file in files], fields)
+    # One UPDATE for the batch (every agent ends in the same state), each agent pointing at its
+    # revision 1: cheaper to build than bulk_update's CASE of one branch per agent.
+    first = Subquery(Revision.objects.filter(agent=OuterRef("pk"), number=1).values("pk")[:1])
+    changes: dict[str, Any] = {"status": status, "updated_at": now, "latest_revision": first}
+    if publish:
+        changes["published_revision"] = first
+    Agent.objects.filter(pk__in=[file.agent.pk for file in files]).update(**changes)
     for event in events:
         notifications.queue_for(event)
 

@@ -317,6 +317,15 @@ def measure_pages(repeat: int) -> None:
     middle = Event.objects.order_by("created_at").values_list("created_at", flat=True)
     since = middle[Event.objects.count() // 2].date().isoformat()
     in_review = Agent.objects.filter(status=Agent.Status.IN_REVIEW).count()
+    # 200 pages of 50 back: ?page=200 before keyset pagination, the cursor of that place after.
+    back = "?page=200"
+    try:
+        from agents.views.activity import cursor
+    except ImportError:
+        pass
+    else:
+        place = Event.objects.order_by("-created_at", "-pk")[199 * 50 - 1]
+        back = f"?before={cursor(place)}"
 
     client = Client()
     client.force_login(admin)
@@ -331,7 +340,7 @@ def measure_pages(repeat: int) -> None:
             f"/agents/{busiest.slug}/history/",
             admin,
         ),
-        ("activity ?page=200", "/agents/activity/?page=200", admin),
+        ("activity, 200 pages back", f"/agents/activity/{back}", admin),
         ("activity ?since= (half the events)", f"/agents/activity/?since={since}", admin),
     ]
     for figure, url, user in figures:
