@@ -332,8 +332,34 @@ def import_file(
     if isinstance(read, ImportResult):
         return read
     parsed, result = read
+    return _import_read(
+        parsed,
+        result,
+        Agent.objects.for_export().filter(name=result.name).first(),
+        update=update,
+        dry_run=dry_run,
+        owner=owner,
+        actor=actor,
+        publish=publish,
+        path=path,
+    )
+
+
+def _import_read(
+    parsed: agentfile.ParsedFile,
+    result: ImportResult,
+    existing: Agent | None,
+    *,
+    update: bool = False,
+    dry_run: bool = False,
+    owner: AbstractBaseUser | None = None,
+    actor: AbstractBaseUser | None = None,
+    publish: bool = False,
+    path: str = "",
+) -> ImportResult:
+    """``import_file`` once the file is read (``_read``) and the agent of its name loaded
+    (``existing``, with ``for_export()``; None when there is none)."""
     name, new_text = result.name, result.new_text
-    existing = Agent.objects.for_export().filter(name=name).first()
     clash = (existing or Agent()).published_name_clash(name)
     if clash:
         line = parsed.line_of("name") or 1
@@ -488,20 +514,41 @@ def _import_chunk(
     chunk: list[Entry], registry: dict[str, str | None], options: dict[str, object]
 ) -> list[ImportResult]:
     results: list[ImportResult | None] = [None] * len(chunk)
+    reads = {
+        n: _read(entry.source, entry.data, registry)
+        for n, entry in enumerate(chunk)
+        if entry.error is None
+    }
     if not options.get("dry_run"):
-        reads = [
-            (n, _read(entry.source, entry.data, registry))
-            for n, entry in enumerate(chunk)
-            if entry.error is None
-        ]
-        new = [_NewAgent(n, *read) for n, read in reads if not isinstance(read, ImportResult)]
+        new = [_NewAgent(n, *read) for n, read in reads.items() if isinstance(read, tuple)]
         new = _creatable(chunk, new, options.get("actor"))  # type: ignore[arg-type]
         if new and _create_together(new, options):
             for file in new:
                 results[file.position] = file.result
+    # The others one by one, in order, each on its own savepoint (import_file's way), with the
+    # agents of their names loaded together beforehand; a name two files of the batch share is
+    # looked up again, as the first of them may have created or changed its agent.
+    names = Counter(read[1].name for read in reads.values() if isinstance(read, tuple))
+    wanted = [
+        read[1].name
+        for n, read in reads.items()
+        if isinstance(read, tuple) and results[n] is None and names[read[1].name] == 1
+    ]
+    loaded = {agent.name: agent for agent in Agent.objects.for_export().filter(name__in=wanted)}
     for n, entry in enumerate(chunk):
-        if results[n] is None:
-            results[n] = import_entry(entry, registry=registry, **options)  # type: ignore[arg-type]
+        if results[n] is not None:
+            continue
+        read = reads.get(n)
+        if not isinstance(read, tuple):
+            results[n] = read or import_entry(entry, registry=registry, **options)  # type: ignore[arg-type]
+            continue
+        parsed, result = read
+        existing = (
+            loaded.get(result.name)
+            if names[result.name] == 1
+            else Agent.objects.for_export().filter(name=result.name).first()
+        )
+        results[n] = _import_read(parsed, result, existing, path=entry.path, **options)  # type: ignore[arg-type]
     return results  # type: ignore[return-value]
 
 

@@ -115,7 +115,8 @@ def snapshot() -> list[tuple]:
     return rows
 
 
-def test_files_created_together_end_as_they_would_one_by_one(tmp_path):
+@pytest.mark.parametrize("update", [False, True])
+def test_a_batch_ends_as_its_files_imported_one_by_one_would(update):
     from django.db import transaction
 
     from .conftest import CORPUS, shared_file
@@ -124,12 +125,16 @@ def test_files_created_together_end_as_they_would_one_by_one(tmp_path):
     entries = [Entry(p.name, p.read_bytes(), path=p.relative_to(CORPUS).as_posix()) for p in files]
     registry = Tool.registry()
     with transaction.atomic():
-        together = [r.line() for r in import_many(entries, publish=True, registry=registry)]
+        together = [
+            r.line() for r in import_many(entries, update=update, publish=True, registry=registry)
+        ]
         created_together = snapshot()
         transaction.set_rollback(True)
     with transaction.atomic():
         one_by_one = [
-            import_file(e.source, e.data, path=e.path, publish=True, registry=registry).line()
+            import_file(
+                e.source, e.data, path=e.path, update=update, publish=True, registry=registry
+            ).line()
             for e in entries
         ]
         created_one_by_one = snapshot()
@@ -137,4 +142,6 @@ def test_files_created_together_end_as_they_would_one_by_one(tmp_path):
 
     assert together == one_by_one
     assert len(created_together) > 80
+    # Files sharing a name (the corpus has such): the second one is a conflict, or an update.
+    assert [line for line in together if line.startswith(("conflict", "updated"))]
     assert created_together == created_one_by_one
