@@ -36,6 +36,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["name", "submitted_by", "submitted", "note", "changes"]
     search_fields = ["name", "description"]
     actions = ["approve_selected", "request_changes_selected"]
+    show_full_result_count = False  # the queue is counted once, not twice
+    list_per_page = 50  # as the agents' list: rendering rows is the list's cost
     change_form_template = "admin/agents/submission/review.html"
 
     class Media:
