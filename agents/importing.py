@@ -16,19 +16,24 @@ import secrets
 import stat
 import zipfile
 import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from io import BytesIO
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import agentfile, filebridge, permissions, workflow
+from .distribution import paths
 from .distribution.files import path_for_import
-from .models import Agent, Event, Revision, StagedFile, StagedImport, Tool
+from .models import RESERVED_SLUGS, Agent, Revision, StagedFile, StagedImport, Tool
 from .workflow import WorkflowError
 
 MAX_FILES_PER_BATCH = 500
@@ -323,26 +328,38 @@ def import_file(
     relative to the folder or archive imported: the path an agent created keeps (an agent
     updated keeps its own unless it had the default; ``distribution.files.path_for_import``).
     """
-    try:
-        parsed = agentfile.parse(data, filename=source)
-    except agentfile.AgentFileError as exc:
-        return ImportResult(source, Outcome.ERROR, error=exc)
-
-    errors, warnings = agentfile.validate(
-        parsed.frontmatter, registry if registry is not None else Tool.registry(), strict=False
+    read = _read(source, data, registry)
+    if isinstance(read, ImportResult):
+        return read
+    parsed, result = read
+    return _import_read(
+        parsed,
+        result,
+        Agent.objects.for_export().filter(name=result.name).first(),
+        update=update,
+        dry_run=dry_run,
+        owner=owner,
+        actor=actor,
+        publish=publish,
+        path=path,
     )
-    warnings = parsed.warnings + [
-        agentfile.Notice(w.message, w.line or parsed.line_of(w.field), w.field) for w in warnings
-    ]
-    if errors:
-        first = errors[0]
-        error = agentfile.AgentFileError(first.message, parsed.line_of(first.field) or 1)
-        return ImportResult(source, Outcome.ERROR, error=error, warnings=warnings)
 
-    name = parsed.frontmatter["name"]
-    new_text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
-    existing = Agent.objects.for_export().filter(name=name).first()
-    result = ImportResult(source, Outcome.CREATED, name=name, warnings=warnings, new_text=new_text)
+
+def _import_read(
+    parsed: agentfile.ParsedFile,
+    result: ImportResult,
+    existing: Agent | None,
+    *,
+    update: bool = False,
+    dry_run: bool = False,
+    owner: AbstractBaseUser | None = None,
+    actor: AbstractBaseUser | None = None,
+    publish: bool = False,
+    path: str = "",
+) -> ImportResult:
+    """``import_file`` once the file is read (``_read``) and the agent of its name loaded
+    (``existing``, with ``for_export()``; None when there is none)."""
+    name, new_text = result.name, result.new_text
     clash = (existing or Agent()).published_name_clash(name)
     if clash:
         line = parsed.line_of("name") or 1
@@ -372,11 +389,17 @@ def import_file(
         with transaction.atomic():
             agent.path = result.path
             filebridge.apply_file(agent, parsed)
-            workflow.record_revision(agent, actor, note=_revision_note(result.source))
-            if publish:
-                workflow.transition(
-                    agent, Event.Action.PUBLISH, actor, comment="Published on import (--publish)"
-                )
+            # The file is already rendered (new_text, from the parsed file, as the rows now
+            # render it): the revision and its publication are written without reading the
+            # agent back.
+            workflow.record_revision(
+                agent,
+                actor,
+                note=_revision_note(result.source),
+                text=new_text,
+                tools=agentfile.split_tools(parsed.frontmatter.get("tools")),
+                publish="Published on import (--publish)" if publish else None,
+            )
     except IntegrityError:
         # Someone created the same name between our check and our save.
         result.outcome = Outcome.CONFLICT
@@ -390,6 +413,35 @@ def import_file(
         result.outcome = Outcome.ERROR
         result.error = agentfile.AgentFileError(f"the database refused this file: {reason}")
     return result
+
+
+def _read(
+    source: str, data: bytes, registry: dict[str, str | None] | None
+) -> ImportResult | tuple[agentfile.ParsedFile, ImportResult]:
+    """The file parsed and checked, with the result of creating its agent (its name, warnings
+    and the text it renders to); or the result saying why it cannot be imported. No query but
+    the registry's, when none is given."""
+    try:
+        parsed = agentfile.parse(data, filename=source)
+    except agentfile.AgentFileError as exc:
+        return ImportResult(source, Outcome.ERROR, error=exc)
+
+    errors, warnings = agentfile.validate(
+        parsed.frontmatter, registry if registry is not None else Tool.registry(), strict=False
+    )
+    warnings = parsed.warnings + [
+        agentfile.Notice(w.message, w.line or parsed.line_of(w.field), w.field) for w in warnings
+    ]
+    if errors:
+        first = errors[0]
+        error = agentfile.AgentFileError(first.message, parsed.line_of(first.field) or 1)
+        return ImportResult(source, Outcome.ERROR, error=error, warnings=warnings)
+
+    name = parsed.frontmatter["name"]
+    new_text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
+    return parsed, ImportResult(
+        source, Outcome.CREATED, name=name, warnings=warnings, new_text=new_text
+    )
 
 
 def _revision_note(source: str) -> str:
@@ -419,6 +471,161 @@ def import_entry(entry: Entry, **options: object) -> ImportResult:
     if entry.error is not None:
         return ImportResult(entry.source, Outcome.ERROR, error=entry.error)
     return import_file(entry.source, entry.data, path=entry.path, **options)  # type: ignore[arg-type]
+
+
+COMMIT_EVERY = 100  # files saved in one transaction by import_many
+
+
+def import_many(
+    entries: Iterable[Entry],
+    *,
+    commit_every: int = COMMIT_EVERY,
+    registry: dict[str, str | None] | None = None,
+    **options: object,
+) -> Iterator[ImportResult]:
+    """Import files one after the other, each saved or refused on its own, committing every
+    ``commit_every`` files: a transaction per file costs a commit each (on SQLite, a write to
+    disk), which was most of an import's time. A failing file still saves nothing of itself
+    and the others are kept.
+
+    Within a batch, the files that create new agents (the usual case of a first import) are
+    saved together (``_create_together``); the others one by one, as ``import_file`` does. The
+    results come out, in the files' order, once their batch is committed.
+    """
+    registry = registry if registry is not None else Tool.registry()
+    pending = iter(entries)
+    while chunk := list(islice(pending, commit_every)):
+        with transaction.atomic():
+            results = _import_chunk(chunk, registry, options)
+        yield from results
+
+
+@dataclass
+class _NewAgent:
+    """A file of a batch that creates a new agent, with the slug and path it will have."""
+
+    position: int
+    parsed: agentfile.ParsedFile
+    result: ImportResult
+    slug: str = ""
+
+
+def _import_chunk(
+    chunk: list[Entry], registry: dict[str, str | None], options: dict[str, object]
+) -> list[ImportResult]:
+    results: list[ImportResult | None] = [None] * len(chunk)
+    reads = {
+        n: _read(entry.source, entry.data, registry)
+        for n, entry in enumerate(chunk)
+        if entry.error is None
+    }
+    if not options.get("dry_run"):
+        new = [_NewAgent(n, *read) for n, read in reads.items() if isinstance(read, tuple)]
+        new = _creatable(chunk, new, options.get("actor"))  # type: ignore[arg-type]
+        if new and _create_together(new, options):
+            for file in new:
+                results[file.position] = file.result
+    # The others one by one, in order, each on its own savepoint (import_file's way), with the
+    # agents of their names loaded together beforehand; a name two files of the batch share is
+    # looked up again, as the first of them may have created or changed its agent.
+    names = Counter(read[1].name for read in reads.values() if isinstance(read, tuple))
+    wanted = [
+        read[1].name
+        for n, read in reads.items()
+        if isinstance(read, tuple) and results[n] is None and names[read[1].name] == 1
+    ]
+    loaded = {agent.name: agent for agent in Agent.objects.for_export().filter(name__in=wanted)}
+    for n, entry in enumerate(chunk):
+        if results[n] is not None:
+            continue
+        read = reads.get(n)
+        if not isinstance(read, tuple):
+            results[n] = read or import_entry(entry, registry=registry, **options)  # type: ignore[arg-type]
+            continue
+        parsed, result = read
+        existing = (
+            loaded.get(result.name)
+            if names[result.name] == 1
+            else Agent.objects.for_export().filter(name=result.name).first()
+        )
+        results[n] = _import_read(parsed, result, existing, path=entry.path, **options)  # type: ignore[arg-type]
+    return results  # type: ignore[return-value]
+
+
+def _creatable(
+    chunk: list[Entry], files: list[_NewAgent], actor: AbstractBaseUser | None
+) -> list[_NewAgent]:
+    """The files that create a new agent with nothing to decide one by one: a name that no
+    agent has or publishes and no other file of the batch has, an actor who may create agents,
+    and the slug and the path the agent would get (its name's stem; the file's path, else
+    ``<name>.md``) free, so taken without numbering or a warning. One query."""
+    if not files or _refusal(None, actor):
+        return []
+    for file in files:
+        given = paths.normalised(chunk[file.position].path)
+        # A path that cannot be kept is said in a warning: import_file does that, one by one.
+        problem = bool(given) and bool(paths.path_problem(given))
+        file.result.path = "" if problem else given or paths.default_path(file.result.name)
+        file.slug = agentfile.file_stem(file.result.name)
+        if file.slug in RESERVED_SLUGS:
+            file.slug = f"{file.slug}-agent"
+    files = [file for file in files if file.result.path]
+    once = Counter(
+        value for file in files for value in {file.result.name, file.slug, file.result.path}
+    )
+    files = [
+        file
+        for file in files
+        if once[file.result.name] == once[file.slug] == once[file.result.path] == 1
+        and not paths.path_problem(file.result.path)
+    ]
+    if not files:
+        return []
+    names = [file.result.name for file in files]
+    taken = Agent.objects.filter(
+        Q(name__in=names)
+        | Q(published_revision__name__in=names)
+        | Q(slug__in=[file.slug for file in files])
+        | Q(path__in=[file.result.path for file in files])
+    ).values_list("name", "published_revision__name", "slug", "path")
+    busy = {value for row in taken for value in row if value}
+    return [file for file in files if not {file.result.name, file.slug, file.result.path} & busy]
+
+
+def _create_together(files: list[_NewAgent], options: dict[str, object]) -> bool:
+    """Create the agents of these files in a few queries for all of them (their rows, first
+    revisions, events and, with ``publish``, their publication), on one savepoint; False when
+    the database refused any of them: nothing of the batch is saved then, and the files are
+    imported one by one (each saving nothing of itself if it fails)."""
+    pairs = [
+        (
+            Agent(
+                owner=options.get("owner"),
+                name=file.result.name,
+                slug=file.slug,
+                path=file.result.path,
+            ),
+            file.parsed,
+        )
+        for file in files
+    ]
+    new_files = [
+        workflow.NewFile(
+            agent,
+            file.result.new_text,
+            agentfile.split_tools(parsed.frontmatter.get("tools")),
+            _revision_note(file.result.source),
+        )
+        for (agent, parsed), file in zip(pairs, files, strict=True)
+    ]
+    publish = "Published on import (--publish)" if options.get("publish") else None
+    try:
+        with transaction.atomic():
+            filebridge.create_agents(pairs)
+            workflow.record_new_agents(new_files, options.get("actor"), publish=publish)
+    except (DatabaseError, OverflowError, WorkflowError, PermissionDenied):
+        return False
+    return True
 
 
 def import_batch(

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from . import agentfile, filebridge, notifications, permissions
@@ -173,18 +174,34 @@ def lock_for_edit(agent: Agent, base_revision: int) -> None:
 
 
 def record_revision(
-    agent: Agent, user: Any, note: str = "", action: str | None = None
+    agent: Agent,
+    user: Any,
+    note: str = "",
+    action: str | None = None,
+    *,
+    text: str | None = None,
+    tools: list[str] | None = None,
+    publish: str | None = None,
 ) -> Revision | None:
     """Store the agent's file as a new revision if it changed; an edit moves it to draft.
 
     Returns the new revision, or None when the rendered file is the same as the latest.
     Parallel saves take turns on the agent's row, so each gets the next number; a refused save
     leaves no revision behind.
+
+    ``text`` and ``tools``: the file and its tools line as the caller rendered them from what it
+    has just applied to the agent (the importer has both): the agent and its rows are then not
+    read back to render them again. ``publish``: publish the new revision at once, in the same
+    step and with this comment (the operator's ``--publish``; refused to anyone else).
     """
     with transaction.atomic():
         _lock_row(agent)
-        saved = Agent.objects.for_export().get(pk=agent.pk)
-        text = filebridge.render(saved)
+        if text is None:
+            saved = Agent.objects.for_export().get(pk=agent.pk)
+            text, tools = filebridge.render(saved), filebridge.tool_names(saved)
+        else:
+            saved = agent
+            tools = filebridge.tool_names(agent) if tools is None else tools
         latest = _latest(agent)
         if latest is not None and latest.text == text:
             return None
@@ -192,9 +209,11 @@ def record_revision(
         if action is None:
             action = Event.Action.EDIT if latest else Event.Action.CREATE
         # Refuse before writing: a revision always has its event, and its author is a user.
-        refused = _permits(agent, TRANSITIONS[action], user)
-        if refused:
-            raise PermissionDenied(refused)
+        steps = [TRANSITIONS[action]] + ([TRANSITIONS[Event.Action.PUBLISH]] if publish else [])
+        for rule in steps:
+            refused = _permits(agent, rule, user)
+            if refused:
+                raise PermissionDenied(refused)
         revision = Revision.objects.create(
             agent=agent,
             number=(latest.number if latest else 0) + 1,
@@ -202,16 +221,99 @@ def record_revision(
             description=saved.description,
             model=saved.model,
             color=saved.color,
-            tools=filebridge.tool_names(saved),
+            tools=list(tools),
             text=text,
             sha256=hashlib.sha256(text.encode()).hexdigest(),
             author=user,
             note=note,
         )
-        Agent.objects.filter(pk=agent.pk).update(latest_revision=revision)
-        agent.latest_revision = revision
-        transition(agent, action, user, comment=note, revision=revision)
+        # The row is held: the steps are taken without reading it, or the revision, again.
+        _take(agent, steps[0], user, note.strip(), revision, {"latest_revision": revision})
+        if publish:
+            _take(agent, steps[1], user, publish.strip(), revision, {})
     return revision
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A new agent's first file, as the importer rendered it: its text, tools line and note."""
+
+    agent: Agent
+    text: str
+    tools: list[str]
+    note: str
+
+
+def record_new_agents(files: list[NewFile], user: Any, publish: str | None = None) -> None:
+    """The first revision of each of these agents and the "create" step, then, with
+    ``publish``, the operator's publication: what ``record_revision`` does for one agent, for a
+    batch of agents created in this transaction (nobody else sees them yet, so there is no row
+    to wait for, and no earlier revision). A few queries for the whole batch.
+    """
+    steps = [TRANSITIONS[Event.Action.CREATE]]
+    if publish:
+        steps.append(TRANSITIONS[Event.Action.PUBLISH])
+    for file in files:
+        if file.agent.latest_revision_id is not None:
+            raise WorkflowError(f"{file.agent.name} has revisions already: it is not new.")
+        for rule in steps:
+            refused = _permits(file.agent, rule, user)
+            if refused:
+                raise PermissionDenied(refused)
+    now = timezone.now()
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            agent=file.agent,
+            number=1,
+            name=file.agent.name,
+            description=file.agent.description,
+            model=file.agent.model,
+            color=file.agent.color,
+            tools=list(file.tools),
+            text=file.text,
+            sha256=hashlib.sha256(file.text.encode()).hexdigest(),
+            author=user,
+            note=file.note,
+            created_at=now,
+        )
+        for file in files
+    )
+    events = []
+    for file, revision in zip(files, revisions, strict=True):
+        status = file.agent.status
+        comments = [file.note.strip(), (publish or "").strip()][: len(steps)]
+        for rule, comment in zip(steps, comments, strict=True):
+            if status not in rule.sources:
+                raise WorkflowError(f"{file.agent.name} cannot be {rule.done} now.")
+            events.append(
+                Event(
+                    agent=file.agent,
+                    revision=revision,
+                    actor=user,
+                    # Event.save would fill it; bulk_create does not call save.
+                    actor_name=user.get_username() if user is not None else "",
+                    action=rule.name,
+                    from_status=status,
+                    to_status=rule.target,
+                    comment=comment,
+                    created_at=now,
+                )
+            )
+            status = rule.target
+        file.agent.status, file.agent.updated_at = status, now
+        file.agent.latest_revision = revision
+        if publish:
+            file.agent.published_revision = revision
+    Event.objects.bulk_create(events)
+    # One UPDATE for the batch (every agent ends in the same state), each agent pointing at its
+    # revision 1: cheaper to build than bulk_update's CASE of one branch per agent.
+    first = Subquery(Revision.objects.filter(agent=OuterRef("pk"), number=1).values("pk")[:1])
+    changes: dict[str, Any] = {"status": status, "updated_at": now, "latest_revision": first}
+    if publish:
+        changes["published_revision"] = first
+    Agent.objects.filter(pk__in=[file.agent.pk for file in files]).update(**changes)
+    for event in events:
+        notifications.queue_for(event)
 
 
 def restore_revision(agent: Agent, revision: Revision, user: Any) -> Revision | None:
@@ -270,30 +372,55 @@ def transition(
                 f"{rule.done}{why}"
             )
         latest = _latest(agent)
-        changes: dict[str, Any] = {"status": rule.target, "updated_at": timezone.now()}
         if rule.publishes:
             if revision_number is not None:
                 _check_approved_revision(agent, revision_number, latest)
             revision = revision or latest
             if revision is None:
                 raise WorkflowError(f"{agent.name} has no revision to publish yet.")
-            changes["published_revision"] = revision
-        updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
-        if not updated:  # cannot happen while the row is held; never record a false step
-            raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
-        event = Event.objects.create(
-            agent=agent,
-            # Every entry names the revision it concerned: the agent's latest by default.
-            revision=revision or latest,
-            actor=user,
-            action=action,
-            from_status=before,
-            to_status=rule.target,
-            comment=comment,
+        return _take(agent, rule, user, comment, revision or latest, {})
+
+
+def _take(
+    agent: Agent,
+    rule: Transition,
+    user: Any,
+    comment: str,
+    revision: Revision | None,
+    changes: dict[str, Any],
+) -> Event:
+    """Take the step, checked already, with the agent's row held: the conditional UPDATE (plus
+    ``changes``), its audit entry naming ``revision`` (published, if the step publishes) and the
+    mail it calls for."""
+    before = agent.status
+    if before not in rule.sources:
+        raise WorkflowError(
+            f"{agent.name} is {Agent.Status(before).label.lower()}, so it cannot be {rule.done}."
         )
-        for field, value in changes.items():
-            setattr(agent, field, value)
-        notifications.queue_for(event)
+    changes = {**changes, "status": rule.target, "updated_at": timezone.now()}
+    if rule.publishes:
+        changes["published_revision"] = revision
+    event = Event(
+        agent=agent,
+        # Every entry names the revision it concerned: the agent's latest by default.
+        revision=revision,
+        actor=user,
+        action=rule.name,
+        from_status=before,
+        to_status=rule.target,
+        comment=comment,
+    )
+    event.save()
+    if rule.name == Event.Action.SUBMIT:
+        # Kept on the agent's row: the review queue reads who and when from it.
+        changes.update(submission=event, submitted_at=event.created_at)
+    updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
+    if not updated:  # cannot happen while the row is held; never record a false step
+        # Raised inside the step's transaction: the event above is rolled back with it.
+        raise WorkflowError(f"{agent.name} changed meanwhile: try again.")
+    for field, value in changes.items():
+        setattr(agent, field, value)
+    notifications.queue_for(event)
     return event
 
 

@@ -174,6 +174,7 @@ def clone_batch(sources: list[Any], first: int, count: int, owners: list[Any], r
         agent = Agent(**{name: getattr(source, name) for name in fields})
         agent.name = f"{source.name}-copy-{number}"
         agent.slug = f"{source.slug}-copy-{number}"
+        agent.path = f"{agent.slug}.md"  # unique, as the name
         agent.owner = owners[number % len(owners)]
         agent.status = (
             Agent.Status.IN_REVIEW

@@ -12,7 +12,7 @@ from agents.importing import import_file
 from agents.models import Agent, AgentTool, InstructionStep, Section
 
 from .factories import AgentFactory
-from .helpers import assert_same_query_count, query_counts
+from .helpers import assert_same_query_count, queries_of, query_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -146,13 +146,17 @@ def test_changelist_shows_agents_with_their_tools(admin_client):
 
 def test_changelist_query_count_does_not_grow(admin_client):
     AgentFactory.create_batch(3, steps=4, tools=3)
-    # session, user, tool registry (tool filter), count of the filtered agents, count of all
-    # agents, page of agents (+owner), tools prefetch, maintainers prefetch, model filter values,
-    # color filter values
-    assert_same_query_count(
+    # session, user, tool registry (tool filter), count of the filtered agents, page of agents
+    # (+owner), tools prefetch, maintainers prefetch. No count of all agents (no "N total"),
+    # no SELECT DISTINCT for the model and colour filters (fixed choices): 7.
+    count = assert_same_query_count(
         lambda: admin_client.get(CHANGELIST),
         lambda: AgentFactory.create_batch(30, steps=4, tools=3),
     )
+    assert count <= 7
+    sql = queries_of(lambda: admin_client.get(CHANGELIST, {"q": "agent"}))
+    assert not [query for query in sql if "DISTINCT" in query]
+    assert len([query for query in sql if "COUNT(" in query]) == 1
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 33
@@ -501,3 +505,21 @@ def test_tool_registry_is_searchable(admin_client):
     assert response.status_code == 200
     names = {tool.name for tool in response.context["cl"].result_list}
     assert names == {"MultiEdit"}
+
+
+def test_the_model_and_colour_filters_offer_fixed_choices_that_filter(admin_client):
+    AgentFactory(name="on-sonnet", model="sonnet", color="blue")
+    AgentFactory(name="on-an-id", model="claude-opus-4-1", color="")
+    AgentFactory(name="on-default", model="", color="red")
+
+    def names(**params: str) -> list[str]:
+        response = admin_client.get(CHANGELIST, params)
+        return sorted(agent.name for agent in response.context["cl"].result_list)
+
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "A model id (claude-...)" in page and "purple" in page  # offered, unused or not
+    assert names(model="sonnet") == ["on-sonnet"]
+    assert names(model="id") == ["on-an-id"]
+    assert names(model="none") == ["on-default"]
+    assert names(color="red") == ["on-default"]
+    assert names(color="none") == ["on-an-id"]

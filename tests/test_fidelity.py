@@ -35,6 +35,7 @@ class Trip:
     error: str = ""
     exported: bytes = b""
     again: bytes = b""
+    revision: bytes = b""  # the text of the revision the import stored
     warnings: list[str] = field(default_factory=list)
 
 
@@ -112,8 +113,13 @@ def trips(django_db_setup, django_db_blocker) -> list[Trip]:
                 if result.failed:
                     trip.error = result.line()
                 else:
-                    agent = Agent.objects.for_export().get(name=result.name)
+                    agent = (
+                        Agent.objects.for_export()
+                        .select_related("latest_revision")
+                        .get(name=result.name)
+                    )
                     trip.exported = filebridge.render(agent).encode()
+                    trip.revision = agent.latest_revision.text.encode()
                 transaction.set_rollback(True)
             if trip.exported:
                 with transaction.atomic():
@@ -246,3 +252,11 @@ def test_6_files_that_cannot_be_agents_are_refused_with_a_located_message(trips)
         if lenient_read(trip.original) is not None:
             misses.append(f"{trip.path.name}: parses, yet refused: {trip.error}")
     report("refused clearly", misses, len(refused))
+
+
+def test_7_the_revision_an_import_stores_is_the_file_its_rows_render(trips):
+    # The importer stores the text it rendered from the parsed file, without reading the rows
+    # back: it must be the file the agent's rows give (what the editor and --drafts export).
+    imported = [trip for trip in trips if trip.exported]
+    misses = [trip.path.name for trip in imported if trip.revision != trip.exported]
+    report("revision stored = rows rendered", misses, len(imported))

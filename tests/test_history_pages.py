@@ -4,6 +4,7 @@ restoring one, the workflow buttons, and the portal-wide activity."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -11,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import workflow
-from agents.models import Agent, Event
+from agents.models import Agent, Event, Revision
 
 from .factories import AgentFactory, approve
-from .helpers import assert_same_query_count
+from .helpers import assert_same_query_count, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -502,20 +503,41 @@ def test_an_invalid_activity_filter_is_shown_and_not_applied(
     assert [event.action for event in response.context["page"]] == ["submit"]
 
 
-def test_activity_is_paginated_by_fifty(client, admin_user, author):
+def test_activity_is_paginated_by_fifty_from_one_event_to_the_next(client, admin_user, author):
     agent = AgentFactory(name="busy", owner=author)
     for _ in range(30):
         workflow.transition(agent, "submit", author)
         workflow.transition(agent, "withdraw", author)
+    # Several events at the same moment: the page boundary still splits them exactly.
+    Event.objects.filter(agent=agent, action="withdraw").update(created_at=timezone.now())
     client.force_login(admin_user)
+    newest_first = Event.objects.filter(agent=agent).order_by("-created_at", "-pk")
+    everything = list(newest_first.values_list("pk", flat=True))
 
     first = client.get(reverse("agents:activity"), {"agent": "busy"})
-    second = client.get(reverse("agents:activity"), {"agent": "busy", "page": 2})
+    older = re.search(r'href="\?agent=busy&amp;before=([\d-]+)">Older', first.content.decode())
+    second = client.get(reverse("agents:activity"), {"agent": "busy", "before": older[1]})
+    newer = re.search(r'href="\?agent=busy&amp;after=([\d-]+)">', second.content.decode())
+    back = client.get(reverse("agents:activity"), {"agent": "busy", "after": newer[1]})
 
-    assert len(first.context["page"]) == 50
-    assert len(second.context["page"]) == 11
-    assert "?agent=busy&amp;page=2" in first.content.decode()
-    assert second.context["page"][10].action == "create"
+    assert [event.pk for event in first.context["page"]] == everything[:50]
+    assert [event.pk for event in second.context["page"]] == everything[50:]
+    assert second.context["page"].object_list[-1].action == "create"
+    assert "Older" not in second.content.decode()
+    assert [event.pk for event in back.context["page"]] == everything[:50]
+    assert "Newer" not in back.content.decode() and "Older" in back.content.decode()
+
+
+def test_a_damaged_activity_link_shows_the_newest_events_and_says_so(client, admin_user, author):
+    AgentFactory(name="quiet", owner=author)
+    client.force_login(admin_user)
+
+    for damaged in ("1-2-3", "x", "99999999999999999999-1"):
+        response = client.get(reverse("agents:activity"), {"before": damaged})
+
+        assert response.status_code == 200
+        assert [event.agent.name for event in response.context["page"]] == ["quiet"]
+        assert "That link to a page of the activity is damaged" in response.content.decode()
 
 
 # --- query counts -------------------------------------------------------------------------
@@ -556,3 +578,38 @@ def test_activity_query_count_does_not_grow_with_events(client, author):
     # number)
     assert_same_query_count(lambda: client.get(reverse("agents:activity")), more)
     assert len(client.get(reverse("agents:activity")).context["page"]) == 50
+
+
+def add_revisions(agent: Agent, count: int) -> None:
+    """``count`` more revisions of ``agent``, in bulk (their texts say so)."""
+    start = agent.revisions.count()
+    Revision.objects.bulk_create(
+        Revision(agent=agent, number=n, name=agent.name, text=f"text of r{n}", sha256="0" * 64)
+        for n in range(start + 1, start + count + 1)
+    )
+
+
+def test_history_shows_fifty_revisions_a_page_without_reading_their_texts(client, author, reviewer):
+    agent = AgentFactory(name="long-lived", owner=author, published=True)
+    add_revisions(agent, 59)  # 60 revisions
+    client.force_login(reviewer)
+
+    first = client.get(url("history", agent))
+    second = client.get(url("history", agent), {"page": 2})
+    page = first.content.decode()
+
+    assert [rev.number for rev in first.context["revisions"]] == list(range(60, 10, -1))
+    assert [rev.number for rev in second.context["revisions"]] == list(range(10, 0, -1))
+    # The last revision of a page still links to the changes from the one before it.
+    assert "?from=10&amp;to=11" in page
+    assert "Page 1 of 2 (60 revisions)" in page and "?page=2" in page
+    assert "text of r" not in page
+    sql = queries_of(lambda: client.get(url("history", agent)))
+    assert not [query for query in sql if '"agents_revision"."text"' in query]
+
+    def more() -> None:
+        add_revisions(agent, 440)
+
+    assert_same_query_count(lambda: client.get(url("history", agent)), more)
+    assert len(client.get(url("history", agent)).context["revisions"]) == 50
+    assert "Page 1 of 10 (500 revisions)" in client.get(url("history", agent)).content.decode()

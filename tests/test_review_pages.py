@@ -74,9 +74,9 @@ def test_the_queue_lists_agents_in_review_oldest_first_with_submitter_note_and_c
     new = AgentFactory(name="Brand New", owner=author)
     workflow.transition(new, "submit", author, comment="First version")
     AgentFactory(name="still-a-draft", owner=author)
-    Event.objects.filter(agent=older, action="submit").update(
-        created_at=timezone.now() - timedelta(days=2)
-    )
+    two_days_ago = timezone.now() - timedelta(days=2)
+    Event.objects.filter(agent=older, action="submit").update(created_at=two_days_ago)
+    Agent.objects.filter(pk=older.pk).update(submitted_at=two_days_ago)  # kept on the row too
 
     response = client_for(reviewer).get(QUEUE)
 
@@ -91,30 +91,25 @@ def test_the_queue_lists_agents_in_review_oldest_first_with_submitter_note_and_c
     assert "Sharper &lt;b&gt;description&lt;/b&gt;" in page
     assert "<b>description" not in page
     assert "2\xa0days ago" in page
-    # One line of the file changed against the published revision 1: the description.
-    assert (
-        '<span class="added">+1</span> <span class="removed">&minus;1</span> lines against '
-        "published revision 1" in page
-    )
-    lines = len(new.latest_revision.text.splitlines())
-    assert f"New agent, {lines} lines" in page
+    # The diffs are on the review pages, built when one is opened: the queue links to them.
+    assert f'<a href="{review_url(older)}">The changes against published revision 1</a>' in page
+    assert f'<a href="{review_url(new)}">New agent: the whole file</a>' in page
+    assert "+description" not in page
 
 
-def test_the_queue_counts_the_lines_the_review_page_shows(author, reviewer):
+def test_the_review_page_counts_the_lines_its_diff_shows(author, reviewer):
     agent = submitted(author)
     workflow.transition(agent, "withdraw", author)
     agent.tool_entries.all().delete()  # the tools line goes
     edit(agent, author, "Another description. Use proactively.")
     workflow.transition(agent, "submit", author)
 
-    queue = client_for(reviewer).get(QUEUE).content.decode()
     review = client_for(reviewer).get(review_url(agent)).content.decode()
 
     unified = section(review, "against-published-unified").splitlines()
     added = sum(1 for line in unified if line.startswith("+") and not line.startswith("+++ "))
     removed = sum(1 for line in unified if line.startswith("-") and not line.startswith("--- "))
     assert (added, removed) == (1, 2)
-    assert '<span class="added">+1</span> <span class="removed">&minus;2</span>' in queue
     assert '<span class="added">+1</span> <span class="removed">&minus;2</span>' in review
 
 

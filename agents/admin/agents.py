@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from .. import filebridge, merging, permissions, workflow
+from .. import agentfile, filebridge, merging, permissions, workflow
 from ..forms.agent import AgentAdminForm
 from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
 from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
@@ -89,6 +89,47 @@ class ToolFilter(admin.SimpleListFilter):
         else:
             entries = AgentTool.objects.filter(Q(name=value) | Q(name__startswith=f"{value}("))
         return queryset.filter(pk__in=entries.values("agent_id"))
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """By model: the aliases Claude Code knows, any model id, or none (inherits). Fixed choices:
+    listing the models agents use would read the whole table on every view of the list."""
+
+    title = "model"
+    parameter_name = "model"
+    MODEL_ID, NONE = "id", "none"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            *((alias, alias) for alias in agentfile.MODEL_ALIASES),
+            (self.MODEL_ID, "A model id (claude-...)"),
+            (self.NONE, "None (the default)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.MODEL_ID:
+            return queryset.filter(model__startswith="claude-")
+        return queryset.filter(model="" if value == self.NONE else value)
+
+
+class ColorFilter(admin.SimpleListFilter):
+    """By colour: the colours Claude Code shows, or none. Fixed choices, as for the model."""
+
+    title = "color"
+    parameter_name = "color"
+    NONE = "none"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*((color, color) for color in agentfile.COLORS), (self.NONE, "None")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(color="" if value == self.NONE else value)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -245,8 +286,15 @@ class AgentAdmin(admin.ModelAdmin):
     ]
     # Explicit: with a bare select_related() the admin would drop the nullable owner join.
     list_select_related = ["owner"]
-    list_filter = [StatusFilter, "model", "color", ToolFilter]
+    list_filter = [StatusFilter, ModelFilter, ColorFilter, ToolFilter]
+    # Trigram indexes on PostgreSQL (migration 0014); a plain match elsewhere.
     search_fields = ["name", "description"]
+    # "N results (M total)" counts the whole table again on every view: the page count is
+    # enough.
+    show_full_result_count = False
+    # The list's time is its rendering once the queries use indexes (eight columns a row):
+    # 50 rows a page, not 100, keeps it under 50 ms at 10,000 agents (bench/scale.py).
+    list_per_page = 50
     filter_horizontal = ["maintainers"]
     readonly_fields = [
         "status",

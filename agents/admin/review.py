@@ -10,17 +10,17 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from .. import agentfile, converters, permissions, workflow
 from ..forms.review import RequestChangesForm, ReviewCommentForm
-from ..models import Agent, Event, Revision, Submission
+from ..models import Agent, Event, Submission
 from ..workflow import StaleApproval, WorkflowError
 from .common import changed_lines, diff_details, portal_url
 
@@ -30,9 +30,14 @@ class SubmissionAdmin(admin.ModelAdmin):
     """Agents waiting for review, each with its submitter and its diff against the published
     file; reviewers approve or send back here, one at a time or many at once."""
 
-    list_display = ["name", "submitted_by", "submitted", "note", "diff"]
+    # The diffs are built when a submission is opened (its review page) or ticked for bulk
+    # approval, never for the whole list: a page of 100 diffs weighed 141 KB and most of the
+    # list's time.
+    list_display = ["name", "submitted_by", "submitted", "note", "changes"]
     search_fields = ["name", "description"]
     actions = ["approve_selected", "request_changes_selected"]
+    show_full_result_count = False  # the queue is counted once, not twice
+    list_per_page = 50  # as the agents' list: rendering rows is the list's cost
     change_form_template = "admin/agents/submission/review.html"
 
     class Media:
@@ -61,8 +66,9 @@ class SubmissionAdmin(admin.ModelAdmin):
     # --- loading
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        # The submitted file is the latest revision: an agent in review cannot be edited.
-        return with_latest_revision(Submission.objects.in_review())
+        # The submitted file is the latest revision: an agent in review cannot be edited. Its
+        # number only: the texts are read when a submission is opened.
+        return Submission.objects.in_review().annotate(latest_number=F("latest_revision__number"))
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return ["submitted_at"]  # first come, first served
@@ -82,7 +88,17 @@ class SubmissionAdmin(admin.ModelAdmin):
         return submission.submitted_note or ""
 
     @admin.display(description="changes against the published file")
+    def changes(self, submission: Submission) -> str:
+        """A link to the review page, where the diff is built."""
+        url = reverse("admin:agents_submission_change", args=[submission.pk])
+        published = submission.published_revision
+        against = f"r{published.number}" if published else "nothing published yet"
+        return format_html(
+            '<a href="{}">Review r{} against {}</a>', url, submission.latest_number, against
+        )
+
     def diff(self, submission: Submission) -> str:
+        """The submitted file against the published one, folded (the bulk approval page)."""
         new = submission.latest_text or ""
         published = submission.published_revision
         if published is None:
@@ -165,6 +181,17 @@ class SubmissionAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.change_form_template, context)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Submission | None:
+        # One submission, opened: with its text, for the diff.
+        submission = super().get_object(request, object_id, from_field)
+        if submission is None:
+            return None
+        return with_latest_revision(Submission.objects.filter(pk=submission.pk)).with_submission()[
+            0
+        ]
 
     def review_context(self, submission: Submission) -> dict[str, Any]:
         published = submission.published_revision
@@ -265,7 +292,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         since the queue was shown is loaded too, as the queue showed it (in review), so that its
         transition fails and says why.
         """
-        submissions = list(queryset)
+        submissions = list(with_latest_revision(queryset))
         if request.POST.get("select_across") == "1":
             return submissions
         in_queue = {submission.pk for submission in submissions}
@@ -285,10 +312,8 @@ REVIEW_DECISIONS = (Event.Action.APPROVE, Event.Action.REQUEST_CHANGES)
 
 def with_latest_revision(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
     """Each agent with the number and text of its latest revision: what approving publishes."""
-    latest = Revision.objects.filter(agent=OuterRef("pk")).order_by("-number")
     return submissions.annotate(
-        latest_number=Subquery(latest.values("number")[:1]),
-        latest_text=Subquery(latest.values("text")[:1]),
+        latest_number=F("latest_revision__number"), latest_text=F("latest_revision__text")
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from ..models import Event
 
@@ -29,8 +32,16 @@ class ActivityFilterForm(forms.Form):
             events = events.filter(actor_name__iexact=data["actor"])
         if data.get("action"):
             events = events.filter(action=data["action"])
+        # Days as ranges of time (from the day's first moment, up to the next day's, in the
+        # portal's time zone): the index on the time serves them, where a cast of each event's
+        # time to a date would read every event.
         if data.get("since"):
-            events = events.filter(created_at__date__gte=data["since"])
+            events = events.filter(created_at__gte=start_of(data["since"]))
         if data.get("until"):
-            events = events.filter(created_at__date__lte=data["until"])
+            events = events.filter(created_at__lt=start_of(data["until"] + timedelta(days=1)))
         return events
+
+
+def start_of(day: date) -> datetime:
+    """The first moment of ``day`` in the current time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))

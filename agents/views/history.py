@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,6 +31,9 @@ from .common import message_page, render_page, visible_agent, visible_revisions
 # published at some point and the events that published them: submissions, review comments and
 # edits are about drafts, and review comments often quote them.
 
+
+HISTORY_PAGE_SIZE = 50  # revisions a page of the history shows
+TRAIL_SHOWN = 50  # latest audit entries it shows (all of them: the activity, for this agent)
 
 # The manual workflow actions as buttons: (button label, label of the comment field).
 ACTION_BUTTONS = {
@@ -85,14 +89,24 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
     agent = visible_agent(request, name)
     user = request.user
     sees_drafts = permissions.can_see_drafts(user, agent)
-    revisions = agent.revisions.for_history()
+    # A page of revisions, without their texts (downloads and comparisons read those), and the
+    # latest events: the page costs the same for 5 revisions or 5,000.
+    revisions = agent.revisions.for_history().defer("text")
     events = agent.events.for_trail()
     if not sees_drafts:
         revisions = revisions.published_at_some_point()
         events = events.publishing()
-    revisions = list(revisions)
-    for newer, older in zip(revisions, revisions[1:], strict=False):
+    page = Paginator(revisions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # One row past the page: the last revision shown links to the changes from the one before.
+    rows = (
+        list(revisions[page.start_index() - 1 : page.end_index() + 1])
+        if page.paginator.count
+        else []
+    )
+    for newer, older in zip(rows, rows[1:], strict=False):
         newer.previous_number = older.number
+    revisions = rows[:HISTORY_PAGE_SIZE]
+    events = list(events[: TRAIL_SHOWN + 1])
     can_restore, restore_refusal = permissions.can_edit(user, agent), ""
     if can_restore:
         try:
@@ -101,20 +115,28 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
             can_restore, restore_refusal = False, str(exc)
     # The approve button names the revision this page shows as the latest: approving publishes
     # that one, or nothing if the author saved another since.
-    latest_number = revisions[0].number if sees_drafts and revisions else None
+    latest_number = None
+    if sees_drafts and revisions:
+        latest_number = (
+            revisions[0].number
+            if page.number == 1
+            else agent.revisions.order_by("-number").values_list("number", flat=True).first()
+        )
     actions, approve_refusal = workflow_buttons(agent, user, latest_number)
     context = {
         "title": f"History of {agent.name}",
         "agent": agent,
         "sees_drafts": sees_drafts,
         "revisions": revisions,
-        "events": list(events),
+        "page": page,
+        "events": events[:TRAIL_SHOWN],
+        "more_events": len(events) > TRAIL_SHOWN,
         "can_restore": can_restore,
         "restore_refusal": restore_refusal,
         "actions": actions,
         "approve_refusal": approve_refusal,
-        "compare_from": revisions[1].number if len(revisions) > 1 else "",
-        "compare_to": revisions[0].number if revisions else "",
+        "compare_from": rows[1].number if len(rows) > 1 else "",
+        "compare_to": rows[0].number if rows else "",
     }
     return render_page(request, "agents/history.html", context)
 

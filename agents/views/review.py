@@ -53,8 +53,9 @@ REVIEWS = (Action.REQUEST_CHANGES, Action.APPROVE, Action.PUBLISH)
 @require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Agents in review, oldest submission first, each with its submitter, note and how many
-    lines it changes against the published file."""
+    """Agents in review, oldest submission first, each with its submitter, note, revision and a
+    link to its review page. The diffs are built there, when a submission is opened: not the
+    files' texts of a whole page of submissions at every look at the queue."""
     if not permissions.can_review(request.user):
         raise PermissionDenied
     last_review = Event.objects.filter(agent=OuterRef("pk"), action__in=REVIEWS).order_by(
@@ -63,6 +64,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     agents = (
         Agent.objects.in_review()
         .select_related("latest_revision")
+        .defer("latest_revision__text", "published_revision__text")
         .annotate(
             last_review_action=Subquery(last_review.values("action")[:1]),
             last_review_number=Subquery(last_review.values("revision__number")[:1]),
@@ -71,28 +73,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(agents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     for agent in page:
-        published = agent.published_revision
-        latest = agent.latest_revision
-        agent.added, agent.removed = line_changes(
-            published.text if published else "", latest.text if latest else ""
-        )
         agent.own = agent.submitted_by_id is not None and agent.submitted_by_id == request.user.pk
     return render_page(request, "portal/queue.html", {"title": "Review queue", "page": page})
-
-
-def line_changes(old: str, new: str) -> tuple[int, int]:
-    """(added, removed): the lines of ``agentfile.unified_diff(old, new, ...)`` that start with
-    + and -, counted without writing the diff out."""
-    matcher = difflib.SequenceMatcher(
-        None, old.splitlines(keepends=True), new.splitlines(keepends=True)
-    )
-    added = removed = 0
-    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
-        if tag in ("replace", "delete"):
-            removed += old_end - old_start
-        if tag in ("replace", "insert"):
-            added += new_end - new_start
-    return added, removed
 
 
 # --- one agent's review page -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from agents.importing import (
     ImportResult,
     Outcome,
     find_agent_files,
-    import_entry,
+    import_many,
     printable,
     read_path,
 )
@@ -64,22 +65,25 @@ class Command(BaseCommand):
             [Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.CONFLICT, Outcome.ERROR],
             0,
         )
-        for path, relative in files:
-            try:
-                entries = read_path(path, relative)
-            except BatchError as exc:
-                entries = [Entry(str(path), error=agentfile.AgentFileError(str(exc)))]
-            for entry in entries:
-                result = import_entry(
-                    entry,
-                    update=options["update"],
-                    dry_run=options["dry_run"],
-                    owner=owner,
-                    publish=options["publish"],
-                    registry=registry,
-                )
-                counts[result.outcome] += 1
-                self._report(result, options["dry_run"])
+
+        def entries() -> Iterator[Entry]:
+            for path, relative in files:
+                try:
+                    yield from read_path(path, relative)
+                except BatchError as exc:
+                    yield Entry(str(path), error=agentfile.AgentFileError(str(exc)))
+
+        # Committed a hundred files at a time; each file is still saved or refused on its own.
+        for result in import_many(
+            entries(),
+            update=options["update"],
+            dry_run=options["dry_run"],
+            owner=owner,
+            publish=options["publish"],
+            registry=registry,
+        ):
+            counts[result.outcome] += 1
+            self._report(result, options["dry_run"])
 
         prefix = "dry run, nothing saved: " if options["dry_run"] else ""
         summary = ", ".join(f"{count} {outcome}" for outcome, count in counts.items())

@@ -1,0 +1,147 @@
+"""What importing costs in queries, and the import command's batched commits."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from agents.importing import Entry, Outcome, import_file, import_many
+from agents.models import Agent, Event, Tool
+
+from .factories import AgentFactory
+from .helpers import assert_same_query_count, queries_of
+
+pytestmark = pytest.mark.django_db
+
+
+def new_file(name: str) -> bytes:
+    return (
+        f"---\nname: {name}\ndescription: Checks one thing.\ntools: Read, Grep\n---\n\n"
+        "You check.\n\n## Instructions\n\n1. **Read** the file.\n2. **Say** what is wrong.\n"
+    ).encode()
+
+
+def test_importing_one_new_published_file_takes_a_fixed_short_list_of_queries():
+    registry = Tool.registry()
+    names = iter(f"imported-{n}" for n in range(10))
+
+    def import_one() -> None:
+        name = next(names)
+        result = import_file(f"{name}.md", new_file(name), publish=True, registry=registry)
+        assert result.outcome == Outcome.CREATED, result.line()
+
+    # Expected, for a new agent published on import (the test runs inside a transaction, so
+    # the file's own BEGIN/COMMIT are a SAVEPOINT/RELEASE here):
+    #  1 the agent of that name, if any          2 another agent publishing that name?
+    #  3 BEGIN (the file's own savepoint)        4 slugs taken  5 paths taken
+    #  6 INSERT agent  7 INSERT tools  8 INSERT sections  9 INSERT steps
+    # 10 SAVEPOINT (the revision and its steps)  11 the agent's row, held (SELECT FOR UPDATE)
+    # 12 INSERT revision  13 UPDATE agent: latest revision, draft  14 INSERT event "create"
+    # 15 UPDATE agent: published  16 INSERT event "publish"  17 RELEASE SAVEPOINT  18 COMMIT
+    # No DELETE (the agent is new: it has no rows to replace), no reading the agent or its
+    # rows back to render the file (the importer rendered it from the file), one savepoint.
+    count = assert_same_query_count(import_one, lambda: AgentFactory.create_batch(5, steps=3))
+    assert count <= 18
+    sql = queries_of(import_one)
+    assert not [query for query in sql if query.startswith("DELETE")]
+    assert len([query for query in sql if query.startswith("SAVEPOINT")]) <= 2  # 3 and 10
+
+    agent = Agent.objects.get(name="imported-2")
+    assert agent.status == Agent.Status.APPROVED
+    assert agent.published_revision == agent.latest_revision
+    assert [event.action for event in agent.events.order_by("pk")] == [
+        Event.Action.CREATE,
+        Event.Action.PUBLISH,
+    ]
+    assert agent.published_revision.tools == ["Read", "Grep"]
+
+
+def test_a_batch_commits_many_files_together_and_a_failing_file_saves_nothing_of_itself():
+    bad = b"---\nname: broken\ndescription: [unclosed\n---\nBody.\n"
+    entries = [
+        Entry("a.md", new_file("first-agent"), path="a.md"),
+        Entry("b.md", bad, path="b.md"),
+        Entry("c.md", new_file("third-agent"), path="c.md"),
+        Entry("d.md", new_file("first-agent").replace(b"Checks", b"Looks at"), path="d.md"),
+    ]
+    results: list = []
+    sql = queries_of(lambda: results.extend(import_many(entries, commit_every=10)))
+    assert [result.outcome for result in results] == [
+        Outcome.CREATED,
+        Outcome.ERROR,
+        Outcome.CREATED,
+        Outcome.CONFLICT,
+    ]
+    assert sorted(Agent.objects.values_list("name", flat=True)) == ["first-agent", "third-agent"]
+    assert Agent.objects.get(name="first-agent").description == "Checks one thing."
+    # One transaction around the four files, each file on a savepoint of its own inside it.
+    assert len([query for query in sql if query.startswith("RELEASE SAVEPOINT")]) >= 3
+
+
+def test_the_import_command_commits_in_batches_and_keeps_the_files_that_import(tmp_path: Path):
+    for n in range(5):
+        (tmp_path / f"agent-{n}.md").write_bytes(new_file(f"batch-agent-{n}"))
+    (tmp_path / "bad.md").write_bytes(b"---\nname: Bad Name!\n---\nNo description.\n")
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_agents", str(tmp_path), "--publish", stdout=out)
+    assert "5 created" in out.getvalue() and "1 error" in out.getvalue()
+    assert Agent.objects.filter(status=Agent.Status.APPROVED).count() == 5
+
+
+def snapshot() -> list[tuple]:
+    """What an import leaves, agent by agent, as people see it."""
+    from agents import filebridge
+
+    rows = []
+    agents = Agent.objects.for_export().select_related("latest_revision", "published_revision")
+    for agent in agents.order_by("name"):
+        rows.append(
+            (
+                agent.name,
+                agent.slug,
+                agent.path,
+                agent.status,
+                filebridge.render(agent),
+                agent.latest_revision.text,
+                agent.latest_revision.tools,
+                agent.published_revision_id == agent.latest_revision_id,
+                [(e.action, e.from_status, e.to_status, e.comment) for e in agent.events.all()],
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_a_batch_ends_as_its_files_imported_one_by_one_would(update):
+    from django.db import transaction
+
+    from .conftest import CORPUS, shared_file
+
+    files = sorted(p for p in shared_file(CORPUS).rglob("*.md") if p.is_file())[:120]
+    entries = [Entry(p.name, p.read_bytes(), path=p.relative_to(CORPUS).as_posix()) for p in files]
+    registry = Tool.registry()
+    with transaction.atomic():
+        together = [
+            r.line() for r in import_many(entries, update=update, publish=True, registry=registry)
+        ]
+        created_together = snapshot()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        one_by_one = [
+            import_file(
+                e.source, e.data, path=e.path, update=update, publish=True, registry=registry
+            ).line()
+            for e in entries
+        ]
+        created_one_by_one = snapshot()
+        transaction.set_rollback(True)
+
+    assert together == one_by_one
+    assert len(created_together) > 80
+    # Files sharing a name (the corpus has such): the second one is a conflict, or an update.
+    assert [line for line in together if line.startswith(("conflict", "updated"))]
+    assert created_together == created_one_by_one

@@ -1,0 +1,130 @@
+"""The indexes of migration 0014 serve the queries the pages send, and the submission each agent
+keeps on its row (written by the submit step, filled by the migration for agents submitted
+before it).
+
+The plans are PostgreSQL's. On tables this small the planner would rather read them whole, so
+each EXPLAIN runs with ``enable_seqscan`` off: what is checked is that the index matches the
+query as Django writes it (the same expression, the same columns), which the planner then
+uses at 10,000 agents (plans from bench/scale.py's database quoted beside each test).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agents import workflow
+from agents.models import Agent, AgentTool, Event
+
+from .factories import AgentFactory
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("agents.migrations.0014_performance_indexes")
+
+
+def test_submitting_keeps_who_and_when_on_the_agents_row(author):
+    agent = AgentFactory(owner=author)
+    workflow.transition(agent, "submit", author, comment="Ready for a look")
+
+    row = Agent.objects.select_related("submission").get(pk=agent.pk)
+    event = Event.objects.get(agent=agent, action="submit")
+    assert row.submission == event and row.submitted_at == event.created_at
+    [queued] = Agent.objects.in_review()
+    assert (queued.submitted_by_name, queued.submitted_note) == ("author", "Ready for a look")
+
+
+def test_the_migration_fills_the_submission_of_agents_submitted_before_it(author, reviewer):
+    waiting = AgentFactory(owner=author)
+    workflow.transition(waiting, "submit", author, comment="first")
+    workflow.transition(waiting, "withdraw", author)
+    workflow.transition(waiting, "submit", author, comment="second")
+    never = AgentFactory(owner=author)
+    Agent.objects.update(submission=None, submitted_at=None)  # as before the migration
+
+    migration.fill_submissions(apps, connection.schema_editor())
+
+    latest = Event.objects.filter(agent=waiting, action="submit").latest("created_at", "pk")
+    row = Agent.objects.get(pk=waiting.pk)
+    assert (row.submission_id, row.submitted_at) == (latest.pk, latest.created_at)
+    assert Agent.objects.filter(pk=never.pk, submission=None, submitted_at=None).exists()
+
+
+# --- plans (PostgreSQL) -------------------------------------------------------------------------
+
+
+def plan_of(sql: str, params: tuple = ()) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params or None)
+        return "\n".join(line for (line,) in cursor.fetchall())
+
+
+def sent_by(client: Client, address: str, marker: str) -> str:
+    """The SQL the page at ``address`` sends that contains ``marker``."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(address).status_code == 200
+    matching = [query["sql"] for query in captured.captured_queries if marker in query["sql"]]
+    assert matching, f"no query of {address} contains {marker!r}"
+    return matching[0]
+
+
+@pytest.mark.postgresql_only
+def test_the_admin_search_reads_the_trigram_indexes(admin_client):
+    AgentFactory.create_batch(3)
+    # At 10,000 agents, ?q=python:
+    #   Bitmap Heap Scan on agents_agent
+    #     Recheck Cond: ((upper((name)::text) ~~ '%PYTHON%'::text)
+    #                    OR (upper(description) ~~ '%PYTHON%'::text))
+    #     ->  BitmapOr
+    #           ->  Bitmap Index Scan on agents_agent_name_trgm
+    #           ->  Bitmap Index Scan on agents_agent_description_trgm
+    sql = sent_by(admin_client, reverse("admin:agents_agent_changelist") + "?q=python", "LIKE")
+    plan = plan_of(sql)
+    assert "agents_agent_name_trgm" in plan and "agents_agent_description_trgm" in plan, plan
+
+
+@pytest.mark.postgresql_only
+def test_the_tool_filter_reads_the_index_on_the_tool_name(admin_client):
+    AgentFactory.create_batch(3, tools=3)
+    # At 10,000 agents, ?tool=Bash (name = 'Bash' OR name LIKE 'Bash(%'):
+    #   ->  Bitmap Heap Scan on agents_agenttool
+    #         ->  BitmapOr
+    #               ->  Bitmap Index Scan on agents_agenttool_name_..._like  (name = 'Bash')
+    #               ->  Bitmap Index Scan on agents_agenttool_name_..._like  (~>=~ / ~<~ 'Bash(')
+    address = reverse("admin:agents_agent_changelist") + "?tool=Bash"
+    plan = plan_of(sent_by(admin_client, address, "agents_agenttool"))
+    assert "agents_agenttool_name" in plan, plan
+    assert AgentTool._meta.get_field("name").db_index
+
+
+@pytest.mark.postgresql_only
+def test_an_agents_latest_event_of_a_kind_is_one_probe_of_the_event_index(author):
+    agent = AgentFactory(owner=author)
+    workflow.transition(agent, "submit", author)
+    # Who submitted the agent last (the approval's four-eyes check), at 10,000 agents:
+    #   Limit -> Index Scan Backward using agents_event_agent_action on agents_event
+    #              Index Cond: ((agent_id = 42) AND (action = 'submit'))
+    query = agent.events.filter(action="submit").order_by("-created_at", "-pk")[:1]
+    plan = plan_of(*query.values("actor_id").query.sql_with_params())
+    assert "agents_event_agent_action" in plan, plan
+
+
+@pytest.mark.postgresql_only
+def test_the_review_queue_and_the_status_filters_read_their_indexes(author):
+    for agent in AgentFactory.create_batch(3, owner=author):
+        workflow.transition(agent, "submit", author)
+    # The queue, oldest submission first, at 10,000 agents (1,000 in review):
+    #   Index Scan using agents_agent_queue on agents_agent
+    #     Index Cond: ((status)::text = 'in_review'::text)
+    plan = plan_of(*Agent.objects.in_review().query.sql_with_params())
+    assert "agents_agent_queue" in plan, plan
+    # Status alone: the listing index (status, published_revision) leads with it.
+    plan = plan_of(*Agent.objects.filter(status="draft").values("pk").query.sql_with_params())
+    assert "agents_agent_listing" in plan or "agents_agent_queue" in plan, plan
