@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from .. import agentfile, converters, permissions, workflow
 from ..forms.review import RequestChangesForm, ReviewCommentForm
+from ..lint import report
 from ..models import Agent, Event, Revision, Submission
 from ..workflow import StaleApproval, WorkflowError
 from .common import changed_lines, diff_details, portal_url
@@ -221,7 +222,10 @@ class SubmissionAdmin(admin.ModelAdmin):
             "title": "Approve and publish",
             "subtitle": None,
             "opts": self.opts,
-            "rows": [(submission, self.diff(submission)) for submission in submissions],
+            "rows": [
+                (submission, self.diff(submission), lint_summary(submission))
+                for submission in submissions
+            ],
             "action": "approve_selected",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
@@ -289,7 +293,14 @@ def with_latest_revision(submissions: QuerySet[Submission]) -> QuerySet[Submissi
     return submissions.annotate(
         latest_number=Subquery(latest.values("number")[:1]),
         latest_text=Subquery(latest.values("text")[:1]),
+        latest_lint_findings=Subquery(latest.values("lint_findings")[:1], output_field=JSONField()),
     )
+
+
+def lint_summary(submission: Submission) -> str:
+    """What lint says about the revision approving would publish: its errors (approving is then
+    refused) and warnings, for the reviewer to see before confirming."""
+    return report.summary(report.from_record(submission.latest_lint_findings or []))
 
 
 def decided(agent: Agent, event: Event) -> str:

@@ -1,0 +1,184 @@
+"""Lint where people see it: stored with each revision, refusing approvals with errors, on the
+review page as what a revision adds or removes, on the agent page and in the catalog.
+
+The rules themselves are tested in test_lint.py; these tests are about the portal's use of them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+
+from agents import workflow
+from agents.lint import lint_text
+from agents.models import Agent, AgentTool, Revision, Section
+
+from .factories import AgentFactory, approve
+
+pytestmark = pytest.mark.django_db
+
+READ_ONLY = "\nYou review code. Never run commands and never change files.\n"
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def grant(agent: Agent, *tools: str) -> None:
+    AgentTool.objects.filter(agent=agent).delete()
+    AgentTool.objects.bulk_create(
+        AgentTool(agent=agent, position=i, name=name) for i, name in enumerate(tools, 1)
+    )
+
+
+def say(agent: Agent, prompt: str) -> None:
+    Section.objects.filter(agent=agent).delete()
+    Section.objects.create(agent=agent, position=1, markdown=prompt)
+
+
+def read_only_agent(owner, **kwargs) -> Agent:
+    """An agent whose prompt says it changes nothing, granting read tools only: lint-clean."""
+    agent = AgentFactory(owner=owner, **kwargs)
+    say(agent, READ_ONLY)
+    grant(agent, "Read", "Grep", "Glob")
+    return agent
+
+
+def saved(agent: Agent, user, note: str = "") -> Revision:
+    revision = workflow.record_revision(agent, user, note=note)
+    assert revision is not None
+    return revision
+
+
+# --- stored with each revision ------------------------------------------------------------------
+
+
+def test_a_revision_stores_what_lint_says_about_its_file(author):
+    agent = read_only_agent(author, name="careful-reviewer")
+    clean = saved(agent, author)
+    grant(agent, "Read", "Bash")
+    risky = saved(agent, author)
+
+    assert (clean.lint_errors, clean.lint_warnings, clean.findings) == (0, 0, [])
+    expected = lint_text(risky.text)  # the pure linter on the stored file
+    assert risky.findings == expected
+    assert [f.rule for f in risky.findings] == ["read-only-with-write-tools"]
+    assert (risky.lint_errors, risky.lint_warnings) == (0, 1)
+    assert "grants Bash" in risky.findings[0].message
+    assert risky.findings[0].field == "tools"
+    # Read back from the database, not from the object just created.
+    stored = Revision.objects.get(pk=risky.pk)
+    assert stored.findings == expected
+
+
+def test_the_migration_lints_the_revisions_that_exist(author):
+    agent = read_only_agent(author)
+    grant(agent, "Read", "Write")
+    first = saved(agent, author)
+    grant(agent, "Frobnicate")
+    second = saved(agent, author)
+    # As they were before migration 0015: no lint columns filled in.
+    Revision.objects.update(lint_errors=0, lint_warnings=0, lint_findings=[])
+
+    import_module("agents.migrations.0015_revision_lint").lint_revisions(apps, None)
+
+    first, second = Revision.objects.get(pk=first.pk), Revision.objects.get(pk=second.pk)
+    assert [f.rule for f in first.findings] == ["read-only-with-write-tools"]
+    assert (first.lint_errors, first.lint_warnings) == (0, 1)
+    assert "no-usable-tools" in [f.rule for f in second.findings]
+    assert second.lint_errors == 1
+    assert second.findings == lint_text(second.text)
+
+
+# --- approving ------------------------------------------------------------------------------------
+
+
+def submitted(author, *tools: str) -> Agent:
+    agent = read_only_agent(author, name="checker")
+    if tools:
+        grant(agent, *tools)
+    saved(agent, author)
+    workflow.transition(agent, "submit", author, comment="please")
+    return Agent.objects.get(pk=agent.pk)
+
+
+def test_approving_a_revision_with_lint_errors_is_refused_and_says_why(author, reviewer):
+    agent = submitted(author, "Frobnicate")
+
+    with pytest.raises(PermissionDenied) as refused:
+        approve(agent, reviewer)
+
+    said = str(refused.value)
+    assert "Revision 2 of checker has 1 lint error, so it cannot be approved" in said
+    assert "line 4: no tool in 'tools' is one Claude Code knows" in said
+    assert "Request changes so that the author fixes it." in said
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.IN_REVIEW and agent.published_revision_id is None
+
+
+def test_approving_with_warnings_only_publishes(author, reviewer):
+    agent = submitted(author, "Read", "Bash")
+    assert agent.latest_revision.lint_warnings == 1
+
+    approve(agent, reviewer)
+
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.APPROVED
+
+
+def test_the_review_page_does_not_offer_approving_a_revision_with_errors(author, reviewer):
+    agent = submitted(author, "Frobnicate")
+
+    page = client_for(reviewer).get(reverse("agents:review", args=[agent.slug])).content.decode()
+
+    assert 'id="approve-form"' not in page
+    assert "has 1 lint error, so it cannot be approved" in page
+    assert "Request changes" in page
+
+
+def test_a_posted_approval_of_a_revision_with_errors_publishes_nothing(author, reviewer):
+    agent = submitted(author, "Frobnicate")
+
+    response = client_for(reviewer).post(
+        reverse("agents:review", args=[agent.slug]),
+        {"decision": "approve", "revision": "2", "comment": ""},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "cannot be approved" in response.content.decode()
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.IN_REVIEW and agent.published_revision_id is None
+
+
+def test_the_admin_bulk_approval_refuses_errors_and_shows_warnings(author, reviewer, admin_client):
+    broken = submitted(author, "Frobnicate")
+    risky = read_only_agent(author, name="risky")
+    grant(risky, "Read", "Bash")
+    saved(risky, author)
+    workflow.transition(risky, "submit", author, comment="please")
+    changelist = reverse("admin:agents_submission_changelist")
+    ticked = {"action": "approve_selected", "_selected_action": [broken.pk, risky.pk]}
+    client = client_for(reviewer)
+
+    confirmation = client.post(changelist, ticked).content.decode()
+
+    assert "1 warning: write tools granted, prompt says read-only" in confirmation
+    assert "1 error: no tool in &#x27;tools&#x27; resolves" in confirmation
+
+    done = client.post(
+        changelist,
+        {**ticked, "apply": "1", f"revision-{broken.pk}": "2", f"revision-{risky.pk}": "2"},
+        follow=True,
+    ).content.decode()
+
+    assert "has 1 lint error, so it cannot be approved" in done
+    assert Agent.objects.get(pk=risky.pk).status == Agent.Status.APPROVED
+    assert Agent.objects.get(pk=broken.pk).status == Agent.Status.IN_REVIEW
