@@ -19,6 +19,7 @@ from agents.lint import lint_text
 from agents.models import Agent, AgentTool, Revision, Section
 
 from .factories import AgentFactory, approve
+from .test_review_pages import section
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +183,71 @@ def test_the_admin_bulk_approval_refuses_errors_and_shows_warnings(author, revie
     assert "has 1 lint error, so it cannot be approved" in done
     assert Agent.objects.get(pk=risky.pk).status == Agent.Status.APPROVED
     assert Agent.objects.get(pk=broken.pk).status == Agent.Status.IN_REVIEW
+
+
+# --- the review page ------------------------------------------------------------------------------
+
+
+def published_read_only(author) -> Agent:
+    """careful: revision 2 published, read tools only, prompt says it changes nothing."""
+    agent = read_only_agent(author, name="careful")
+    saved(agent, author)
+    workflow.transition(agent, "publish", None)
+    return Agent.objects.get(pk=agent.pk)
+
+
+def review_page(agent: Agent, reviewer) -> str:
+    return client_for(reviewer).get(reverse("agents:review", args=[agent.slug])).content.decode()
+
+
+def test_the_review_page_says_which_warnings_a_revision_adds(author, reviewer):
+    agent = published_read_only(author)
+    grant(agent, "Read", "Grep", "Bash")
+    saved(agent, author)
+    workflow.transition(agent, "submit", author, comment="needs git")
+
+    page = review_page(agent, reviewer)
+
+    change = " ".join(section(page, "lint-change").split())
+    assert change.startswith("1 new warning: write tools granted, prompt says read-only")
+    assert "(revision 3 against revision 2, the published one)" in change
+    added = section(page, "lint-added")
+    assert 'grants Bash but the prompt says "never change files"' in added
+    assert "Line 4:" in added
+    assert 'id="lint-removed"' not in page
+    # The approve form says what approving publishes.
+    assert "Approving publishes revision 3 with 1 warning: write tools granted" in section(
+        page, "approve-warnings"
+    )
+
+
+def test_the_review_page_says_which_warnings_a_revision_fixes(author, reviewer):
+    agent = read_only_agent(author, name="careful")
+    grant(agent, "Read", "Write")
+    saved(agent, author)
+    workflow.transition(agent, "publish", None)
+    grant(agent, "Read", "Grep")
+    saved(agent, author)
+    workflow.transition(agent, "submit", author, comment="read-only again")
+
+    page = review_page(agent, reviewer)
+
+    assert " ".join(section(page, "lint-change").split()).startswith(
+        "1 warning fixed: write tools granted, prompt says read-only"
+    )
+    assert "grants Write" in section(page, "lint-removed")
+    assert 'id="lint-added"' not in page
+    assert 'id="no-warnings"' in page
+    assert 'id="approve-warnings"' not in page
+
+
+def test_an_unchanged_lint_picture_is_said_plainly(author, reviewer):
+    agent = published_read_only(author)
+    agent.description = "Reviews code with care. Use proactively."
+    agent.save()
+    saved(agent, author)
+    workflow.transition(agent, "submit", author, comment="wording")
+
+    change = section(review_page(agent, reviewer), "lint-change")
+
+    assert "Revision 3 changes nothing lint says against revision 2, the published one." in change
