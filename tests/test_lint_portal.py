@@ -6,6 +6,8 @@ The rules themselves are tested in test_lint.py; these tests are about the porta
 
 from __future__ import annotations
 
+import html
+import re
 from importlib import import_module
 
 import pytest
@@ -19,6 +21,7 @@ from agents.lint import lint_text
 from agents.models import Agent, AgentTool, Revision, Section
 
 from .factories import AgentFactory, approve
+from .test_editor import FormData, slot
 from .test_review_pages import section
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +254,71 @@ def test_an_unchanged_lint_picture_is_said_plainly(author, reviewer):
     change = section(review_page(agent, reviewer), "lint-change")
 
     assert "Revision 3 changes nothing lint says against revision 2, the published one." in change
+
+
+# --- the editor -------------------------------------------------------------------------------
+
+
+def lint_slot(content: str, name: str) -> str:
+    """What lint says in the slot ``lint-<name>`` of a page or a preview response, as text."""
+    match = re.search(rf'<div id="lint-{name}"[^>]*>(.*?)</div>', content, re.S)
+    assert match, f"no slot lint-{name}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def editor_form(client: Client, agent: Agent) -> tuple[str, FormData]:
+    page = client.get(reverse("agents:edit", args=[agent.slug])).content.decode()
+    return page, FormData(page)
+
+
+def test_the_preview_puts_each_finding_next_to_its_field_as_the_author_types(author):
+    agent = read_only_agent(author, name="careful")
+    saved(agent, author)
+    client = client_for(author)
+    page, form = editor_form(client, agent)
+    assert [lint_slot(page, name) for name in ("tools", "description", "body", "other")] == [""] * 4
+    form.tick("Bash")
+    form.set("description", "Reviews code.")  # never says when to use it
+
+    response = client.post(reverse("agents:edit-preview", args=[agent.slug]), form.press(""))
+
+    content = response.content.decode()
+    assert '<div id="lint-tools" hx-swap-oob="innerHTML">' in content
+    tools = lint_slot(content, "tools")
+    assert tools.startswith('warning grants Bash but the prompt says "never change files"')
+    assert tools.endswith("read-only-with-write-tools")
+    assert "never when to use it" in lint_slot(content, "description")
+    assert "Bash" not in lint_slot(content, "description")
+    # Empty slots are sent too, so that a finding the author fixed goes away.
+    assert lint_slot(content, "body") == "" and lint_slot(content, "other") == ""
+    assert "Bash" not in Revision.objects.get(pk=agent.latest_revision_id).text  # nothing saved
+
+
+def test_the_editor_shows_the_saved_agents_findings_when_it_opens(author):
+    agent = read_only_agent(author, name="careful")
+    say(agent, "\nYou fix failing builds: run the tests, then edit the code.\n")
+    saved(agent, author)
+
+    page, _ = editor_form(client_for(author), agent)
+
+    # What the prompt asks for that the tools cannot do is said by the tool picker.
+    tools = lint_slot(page, "tools")
+    assert 'the prompt asks it to "run the tests" (line 9)' in tools
+    assert 'the prompt asks it to "edit the code" (line 9)' in tools
+    assert lint_slot(page, "body") == "" and lint_slot(page, "other") == ""
+    # Screen readers hear the findings with the field.
+    assert 'aria-describedby="tools-help errors-tools lint-tools"' in page
+    assert re.search(r'<textarea[^>]*aria-describedby="[^"]*lint-description', page)
+
+
+def test_a_field_with_an_error_is_not_told_the_same_by_lint(author):
+    client = client_for(author)
+    form = FormData(client.get(reverse("agents:new")).content.decode())
+    form.set("name", "Code Reviewer").set("description", "Reviews code. Use proactively.")
+    form.tick("Read")
+
+    response = client.post(reverse("agents:new-preview"), form.press(""))
+
+    content = response.content.decode()
+    assert "does not match the naming rule" in slot(response, "name")
+    assert lint_slot(content, "name") == ""
