@@ -322,3 +322,33 @@ def test_a_field_with_an_error_is_not_told_the_same_by_lint(author):
     content = response.content.decode()
     assert "does not match the naming rule" in slot(response, "name")
     assert lint_slot(content, "name") == ""
+
+
+# --- the agent page ---------------------------------------------------------------------------
+
+
+def test_the_agent_page_shows_what_lint_says_about_the_file_shown(author, reader):
+    agent = published_read_only(author)  # clean, published
+    grant(agent, "Read", "Grep", "Write")
+    saved(agent, author)  # a draft that grants Write
+
+    readers_page = client_for(reader).get(agent.get_absolute_url()).content.decode()
+    authors_page = client_for(author).get(agent.get_absolute_url()).content.decode()
+    published_page = client_for(author).get(agent.get_absolute_url(), {"version": "published"})
+
+    assert 'id="lint-clean"' in readers_page and "grants Write" not in readers_page
+    assert "1 warning: write tools granted, prompt says read-only." in section(
+        authors_page, "lint-summary"
+    )
+    assert "Line 4: grants Write" in section(authors_page, "lint-findings")
+    assert 'id="lint-clean"' in published_page.content.decode()
+
+
+def test_the_agent_page_lints_a_working_copy_not_saved_as_a_revision(author):
+    agent = published_read_only(author)
+    grant(agent, "Read", "Bash")  # the rows changed, no revision recorded
+
+    page = client_for(author).get(agent.get_absolute_url()).content.decode()
+
+    assert "Draft (not saved as a revision yet)" in page
+    assert "grants Bash" in section(page, "lint-findings")
