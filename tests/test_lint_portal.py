@@ -352,3 +352,17 @@ def test_the_agent_page_lints_a_working_copy_not_saved_as_a_revision(author):
 
     assert "Draft (not saved as a revision yet)" in page
     assert "grants Bash" in section(page, "lint-findings")
+
+
+def test_the_history_page_and_the_admin_say_why_a_revision_with_errors_is_not_approved(
+    author, reviewer
+):
+    agent = submitted(author, "Frobnicate")
+    client = client_for(reviewer)
+
+    history = client.get(reverse("agents:history", args=[agent.slug])).content.decode()
+    admin = client.get(reverse("admin:agents_submission_change", args=[agent.pk])).content.decode()
+
+    assert "has 1 lint error, so it cannot be approved" in history
+    assert "Approve and publish revision" not in history
+    assert "has 1 lint error, so it cannot be approved" in admin
