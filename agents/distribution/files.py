@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models.functions import Cast, Collate
+from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .. import agentfile, permissions
+from .. import agentfile, catalog, permissions
 from ..models import PUBLISHING_ACTIONS, Agent, Event
 from . import formats, paths, zips
 
@@ -160,41 +159,17 @@ CHUNK = 100  # published files read from the database at a time, while the zip s
 
 
 def published_agents(params: Mapping[str, str], user: Any) -> models.QuerySet[Agent]:
-    """The published agents this user may download, filtered as the catalog filters them:
-    ``q`` (words in the published file), ``tool`` (a tool its published file lists), ``model``
-    and ``owner`` (a username). Every signed-in person may download every published agent."""
+    """The published agents this user may download, filtered as the catalog filters them
+    (``catalog.with_published_matching``): ``q`` (the catalog's search), ``tool``, ``model``,
+    ``color`` and ``owner`` (a username). Every signed-in person may download every published
+    agent."""
     agents = distributed() if permissions.is_signed_in(user) else Agent.objects.none()
-    q = (params.get("q") or "").strip()
-    if q:
-        agents = search(agents, q)
-    tool = (params.get("tool") or "").strip()
-    if tool:
-        agents = with_tool(agents, tool)
-    model = (params.get("model") or "").strip()
-    if model:
-        agents = agents.filter(published_revision__model=model)
-    owner = (params.get("owner") or "").strip()
-    if owner:
-        agents = agents.filter(owner__username=owner)
-    return agents
-
-
-def search(agents: models.QuerySet[Agent], q: str) -> models.QuerySet[Agent]:
-    """Agents whose published file contains ``q`` (any case).
-
-    The seam with the catalog's search: when the catalog's (full text on PostgreSQL) is merged,
-    this calls it, so that the zip holds exactly the agents the catalog lists.
-    """
-    return agents.filter(published_revision__text__icontains=q)
-
-
-def with_tool(agents: models.QuerySet[Agent], tool: str) -> models.QuerySet[Agent]:
-    """Agents whose published file lists ``tool``: a JSON containment on PostgreSQL; SQLite has
-    none, so there the list's JSON text is matched (``"Bash"``, quotes included; case-blind)."""
-    if connections[agents.db].vendor == "postgresql":
-        return agents.filter(published_revision__tools__contains=[tool])
-    as_text = Cast("published_revision__tools", models.TextField())
-    return agents.alias(tools_text=as_text).filter(tools_text__contains=json.dumps(tool))
+    chosen = {
+        key: value.strip()
+        for key in ("q", "tool", "model", "color", "owner")
+        if (value := params.get(key) or "").strip()
+    }
+    return catalog.with_published_matching(agents, chosen)
 
 
 def _by_path(agents: models.QuerySet[Agent]) -> models.QuerySet[Agent]:

@@ -8,16 +8,8 @@ from typing import Any
 from django import forms
 
 from .. import agentfile
+from ..catalog import ANY_MCP_TOOL, OTHER_MODEL, SORTS
 from ..models import Agent
-
-ANY_MCP_TOOL = "mcp__"  # not a tool name itself: MCP tools are mcp__<server>...
-OTHER_MODEL = "id"  # any model that is not one of the aliases: a full model id
-
-SORTS = {
-    "name": "Name",
-    "changed": "Last change",
-    "newest": "Newest",
-}
 
 
 class CatalogForm(forms.Form):
