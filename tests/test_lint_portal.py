@@ -366,3 +366,63 @@ def test_the_history_page_and_the_admin_say_why_a_revision_with_errors_is_not_ap
     assert "has 1 lint error, so it cannot be approved" in history
     assert "Approve and publish revision" not in history
     assert "has 1 lint error, so it cannot be approved" in admin
+
+
+# --- the catalog ------------------------------------------------------------------------------
+
+
+def catalog(client: Client, **query) -> str:
+    response = client.get(reverse("agents:list"), query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def listed(page: str) -> list[str]:
+    return re.findall(r'<h3><a href="[^"]*">([^<]+)</a></h3>', page)
+
+
+def badge(page: str, name: str) -> str:
+    """The lint badge of the row of agent ``name`` ('' if it has none)."""
+    row = re.search(rf'<li class="agent-item[^"]*">\s*<h3><a [^>]*>{name}</a>.*?</li>', page, re.S)
+    assert row, f"no row {name}"
+    found = re.search(r'<a class="lint-badge[^"]*"[^>]*>([^<]*)</a>', row.group(0))
+    return found.group(1) if found else ""
+
+
+@pytest.fixture
+def linted_agents(author):
+    """clean (published, nothing to say), risky (published with a warning), broken (a draft
+    with an error), and careful: published clean, its draft grants Write (a new warning)."""
+    clean = read_only_agent(author, name="clean")
+    saved(clean, author)
+    workflow.transition(clean, "publish", None)
+    risky = read_only_agent(author, name="risky")
+    grant(risky, "Read", "Bash")
+    saved(risky, author)
+    workflow.transition(risky, "publish", None)
+    broken = read_only_agent(author, name="broken")
+    grant(broken, "Frobnicate")
+    saved(broken, author)
+    careful = published_read_only(author)
+    grant(careful, "Read", "Write")
+    saved(careful, author)
+
+
+def test_the_catalog_marks_rows_with_warnings_and_errors(author, reader, linted_agents):
+    readers = catalog(client_for(reader))
+    authors = catalog(client_for(author))
+
+    assert badge(readers, "risky") == "lint: 1 warning"
+    assert badge(readers, "clean") == "" and badge(readers, "careful") == ""  # as published
+    assert badge(authors, "broken") == "lint: 1 error, 1 warning"  # unknown tool, none usable
+    assert badge(authors, "careful") == "lint: 1 warning"  # its draft, which authors see
+
+
+def test_the_catalog_filters_agents_with_warnings(author, reader, linted_agents):
+    assert listed(catalog(client_for(reader), lint="warnings")) == ["risky"]
+    assert listed(catalog(client_for(author), lint="warnings")) == ["broken", "careful", "risky"]
+    assert listed(catalog(client_for(author), lint="errors")) == ["broken"]
+    assert listed(catalog(client_for(author))) == ["broken", "careful", "clean", "risky"]
+    page = catalog(client_for(author), lint="nonsense")
+    assert "Select a valid choice" in page  # said, not applied
+    assert listed(page) == ["broken", "careful", "clean", "risky"]
