@@ -8,7 +8,7 @@ never a field of an unreviewed draft. Search and filters look at the same thing:
 revision for the first, the published revision for the others (``shown_revision_in``).
 
 ``chosen`` is what a person asked for, as cleaned by ``forms.catalog.CatalogForm``: ``q``,
-``state``, ``tool``, ``model``, ``color``, ``owner`` and ``sort``.
+``state``, ``tool``, ``model``, ``color``, ``lint``, ``owner`` and ``sort``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,12 @@ SORTS = {
     "changed": "Last change",
     "newest": "Newest",
 }
+# The lint filter: what lint said about the revision shown (stored with it when recorded).
+LINT_WARNINGS, LINT_ERRORS = "warnings", "errors"
+LINT_FILTERS = {
+    LINT_WARNINGS: Q(lint_warnings__gt=0) | Q(lint_errors__gt=0),
+    LINT_ERRORS: Q(lint_errors__gt=0),
+}
 # PostgreSQL's text search configuration: the documents of RevisionSearch are built with it.
 SEARCH_CONFIG = "english"
 
@@ -61,8 +67,10 @@ def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
     shown += ["updated_at", "owner__username", "published_revision__number"]
     shown += [f"published_revision__{field}" for field in ("name", "description", "model")]
     shown += [f"published_revision__{field}" for field in ("color", "tools", "created_at")]
+    shown += ["published_revision__lint_errors", "published_revision__lint_warnings"]
     if "latest_revision" in related:
-        shown.append("latest_revision__number")
+        shown += ["latest_revision__number", "latest_revision__lint_errors"]
+        shown.append("latest_revision__lint_warnings")
     agents = (
         Agent.objects.filter(pk__in=ids)
         .select_related(*related)
@@ -120,6 +128,8 @@ def revision_filter(chosen: dict[str, str]) -> Q | None:
         conditions.append(uses_model(chosen["model"]))
     if chosen.get("color"):
         conditions.append(Q(color=chosen["color"]))
+    if chosen.get("lint") in LINT_FILTERS:
+        conditions.append(LINT_FILTERS[chosen["lint"]])
     return reduce(operator.and_, conditions) if conditions else None
 
 

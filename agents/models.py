@@ -17,9 +17,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from . import agentfile
+from . import agentfile, lint
 from .distribution import paths
 from .fields import YAMLField
+from .lint import report
 
 
 class ImmutableRecord(Exception):  # noqa: N818 (reads as a sentence: "ImmutableRecord raised")
@@ -405,6 +406,17 @@ class Revision(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=500, blank=True, help_text="What changed, and why.")
+    # What lint says about this file, worked out once when the revision is recorded (a revision
+    # never changes): pages, the catalog and the approval check read these, never lint again.
+    lint_errors = models.PositiveIntegerField(
+        default=0, help_text="Lint errors in this file: approving it is refused while any."
+    )
+    lint_warnings = models.PositiveIntegerField(default=0, help_text="Lint warnings in this file.")
+    lint_findings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every lint finding (rule, severity, message, line, field), notes included.",
+    )
 
     objects = RevisionQuerySet.as_manager()
 
@@ -421,6 +433,15 @@ class Revision(models.Model):
         if self.pk is not None:
             raise ImmutableRecord("A revision is never changed once saved.")
         super().save(*args, **kwargs)
+
+    @property
+    def findings(self) -> list[lint.Finding]:
+        """What lint said about this file when it was recorded."""
+        return report.from_record(self.lint_findings)
+
+    @property
+    def has_lint_problems(self) -> bool:
+        return bool(self.lint_errors or self.lint_warnings)
 
 
 class RevisionSearch(models.Model):

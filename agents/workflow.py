@@ -21,8 +21,9 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from . import agentfile, filebridge, notifications, permissions
-from .models import Agent, Event, Revision
+from . import agentfile, filebridge, lint, notifications, permissions
+from .lint import report
+from .models import Agent, Event, Revision, Tool
 
 
 class WorkflowError(Exception):
@@ -138,8 +139,29 @@ def _permits(agent: Agent, rule: Transition, user: Any) -> str | None:
     if rule.name == Event.Action.APPROVE:
         return permissions.approval_refusal(
             user, agent, agent.submitter_id(), agent.unpublished_authors()
-        )
+        ) or lint_refusal(agent)
     return None
+
+
+def lint_refusal(agent: Agent) -> str | None:
+    """Why the agent's latest revision may not be approved for what lint found in it, or None.
+
+    An error means Claude Code will not load the file, or the agent cannot start: publishing it
+    would hand everyone a broken agent. Warnings do not stop an approval; the pages that confirm
+    one show them. The operator's ``publish`` is not an approval and is not checked.
+    """
+    if agent.latest_revision_id is None:
+        return None
+    revision = agent.latest_revision  # selected with the agent by the pages, else read now
+    if not revision.lint_errors:
+        return None
+    errors = [f for f in revision.findings if f.severity == lint.ERROR]
+    said = "; ".join(f"line {f.line}: {f.message}" if f.line else f.message for f in errors)
+    count = "1 lint error" if revision.lint_errors == 1 else f"{revision.lint_errors} lint errors"
+    return (
+        f"Revision {revision.number} of {agent.name} has {count}, so it cannot be approved: "
+        f"{said}. Request changes so that the author fixes it."
+    )
 
 
 # --- saving ---------------------------------------------------------------------------------------
@@ -226,6 +248,7 @@ def record_revision(
             sha256=hashlib.sha256(text.encode()).hexdigest(),
             author=user,
             note=note,
+            **report.lint_record(text, Tool.registry()),
         )
         # The row is held: the steps are taken without reading it, or the revision, again.
         _take(agent, steps[0], user, note.strip(), revision, {"latest_revision": revision})

@@ -355,6 +355,7 @@ QUERIES = [
     {"tool": "mcp__"},
     {"model": "sonnet"},
     {"color": "blue"},
+    {"lint": "warnings"},
     {"owner": "author"},
     {"sort": "changed"},
     {"page": "2"},

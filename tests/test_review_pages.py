@@ -215,7 +215,7 @@ def test_the_review_page_shows_the_note_and_the_whole_conversation_in_order(auth
     assert "&lt;kindly&gt;" in page and "<kindly>" not in page
 
 
-def test_the_review_page_shows_what_the_format_check_says(author, reviewer):
+def test_the_review_page_shows_what_lint_says_about_the_file(author, reviewer):
     agent = AgentFactory(name="Code_Reviewer", owner=author)
     AgentTool.objects.create(agent=agent, position=1, name="LS")
     AgentTool.objects.create(agent=agent, position=2, name="Frobnicate")
@@ -225,7 +225,7 @@ def test_the_review_page_shows_what_the_format_check_says(author, reviewer):
     page = client_for(reviewer).get(review_url(agent)).content.decode()
 
     warnings = section(page, "warnings")
-    assert "'LS' is a legacy tool name; today it is 'Glob'" in warnings
+    assert "'LS' is a legacy tool name: Claude Code maps it to 'Glob'" in warnings
     assert "unknown tool 'Frobnicate' in tools" in warnings
     assert "name 'Code_Reviewer'" in warnings
     assert "use lowercase letters, digits and single hyphens" in warnings
@@ -233,7 +233,10 @@ def test_the_review_page_shows_what_the_format_check_says(author, reviewer):
 
 
 def test_a_clean_file_has_no_warnings(author, reviewer):
-    agent = submitted(author)
+    agent = AgentFactory(owner=author)
+    AgentTool.objects.create(agent=agent, position=1, name="Read")
+    workflow.record_revision(agent, author)
+    workflow.transition(agent, "submit", author)
 
     page = client_for(reviewer).get(review_url(agent)).content.decode()
 

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from .. import agentfile, converters, permissions, workflow
 from ..forms.review import RequestChangesForm, ReviewCommentForm
+from ..lint import report
 from ..models import Agent, Event, Submission
 from ..workflow import StaleApproval, WorkflowError
 from .common import changed_lines, diff_details, portal_url
@@ -248,7 +249,10 @@ class SubmissionAdmin(admin.ModelAdmin):
             "title": "Approve and publish",
             "subtitle": None,
             "opts": self.opts,
-            "rows": [(submission, self.diff(submission)) for submission in submissions],
+            "rows": [
+                (submission, self.diff(submission), lint_summary(submission))
+                for submission in submissions
+            ],
             "action": "approve_selected",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
@@ -313,8 +317,16 @@ REVIEW_DECISIONS = (Event.Action.APPROVE, Event.Action.REQUEST_CHANGES)
 def with_latest_revision(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
     """Each agent with the number and text of its latest revision: what approving publishes."""
     return submissions.annotate(
-        latest_number=F("latest_revision__number"), latest_text=F("latest_revision__text")
+        latest_number=F("latest_revision__number"),
+        latest_text=F("latest_revision__text"),
+        latest_lint_findings=F("latest_revision__lint_findings"),
     )
+
+
+def lint_summary(submission: Submission) -> str:
+    """What lint says about the revision approving would publish: its errors (approving is then
+    refused) and warnings, for the reviewer to see before confirming."""
+    return report.summary(report.from_record(submission.latest_lint_findings or []))
 
 
 def decided(agent: Agent, event: Event) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from .. import agentfile
-from ..catalog import ANY_MCP_TOOL, OTHER_MODEL, SORTS
+from ..catalog import ANY_MCP_TOOL, LINT_ERRORS, LINT_WARNINGS, OTHER_MODEL, SORTS
 from ..models import Agent
 
 
@@ -37,6 +37,15 @@ class CatalogForm(forms.Form):
         required=False,
         label="Colour",
         choices=[("", "Any colour"), *((color, color) for color in agentfile.COLORS)],
+    )
+    lint = forms.ChoiceField(
+        required=False,
+        label="Lint",
+        choices=[
+            ("", "Anything"),
+            (LINT_WARNINGS, "Has warnings or errors"),
+            (LINT_ERRORS, "Has errors"),
+        ],
     )
     owner = forms.CharField(required=False, max_length=150, label="Owner")
     sort = forms.ChoiceField(required=False, label="Sort by", choices=list(SORTS.items()))

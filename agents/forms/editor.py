@@ -371,6 +371,11 @@ class EditorForm(AgentFileForm):
             return "tools"
         return super()._field_for(key, agent)
 
+    def field_for(self, key: str | None, agent: Agent) -> str | None:
+        """The form field that shows what is said about frontmatter ``key`` of ``agent`` (the
+        agent as the form would save it); None: the whole file."""
+        return self._field_for(key, agent)
+
     def preview_draft(self) -> Draft:
         """The draft as typed, even where it breaks a rule (the preview shows it anyway)."""
         self.is_valid()

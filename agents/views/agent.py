@@ -20,8 +20,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from .. import agentfile, filebridge, permissions, toolinfo
+from .. import agentfile, filebridge, lint, permissions, toolinfo
 from ..distribution import formats
+from ..lint import report
 from ..models import Agent, Event, Revision, Tool
 from ..rendering import markdown_to_html
 from .common import render_page, visible_agent, visible_revisions
@@ -103,6 +104,7 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         shown_name, description = published.name, published.description
     else:
         shown_name, description = agent.name, agent.description
+    findings = shown_findings(shown, published, latest, registry)
     events = permissions.visible_events(user, agent.events.filter(action__in=CONVERSATION))
     events = list(
         events.annotate(revision_number=F("revision__number")).order_by("created_at", "pk")
@@ -131,6 +133,8 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         "no_tools_line_text": toolinfo.NO_TOOLS_LINE,
         "disallowed": tools_of(parsed, "disallowedTools", registry),
         "settings": settings_of(parsed),
+        "findings": findings,
+        "lint_summary": report.summary(findings),
         "events": events,
         "sent_back": sent_back(agent, events),
         "revisions": history[:REVISIONS_SHOWN],
@@ -144,6 +148,20 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         "other_formats": other_formats(agent, published),
     }
     return render_page(request, "portal/agent.html", context)
+
+
+def shown_findings(
+    shown: Version,
+    published: Revision | None,
+    latest: Revision | None,
+    registry: dict[str, str | None],
+) -> list[lint.Finding]:
+    """What lint says about the file shown: stored with its revision, or (a working copy not
+    saved as a revision yet, which only an import's repair leaves) worked out now."""
+    for revision in (published, latest):
+        if revision is not None and revision.text == shown.text:
+            return report.by_severity(revision.findings)
+    return report.by_severity(lint.lint_text(shown.text, registry=registry))
 
 
 @dataclass(frozen=True)

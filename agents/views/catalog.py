@@ -88,6 +88,8 @@ class Row:
     state_label: str
     revisions: str
     changed: datetime
+    lint_errors: int = 0  # of the revision shown (the latest, for those who see drafts)
+    lint_warnings: int = 0
 
     def __post_init__(self) -> None:
         if len(self.description) > DESCRIPTION_SHOWN:
@@ -117,6 +119,8 @@ def row(agent: Agent, registry: dict[str, str | None]) -> Row:
             state_label="Published",
             revisions=f"r{published.number}",
             changed=published.created_at,
+            lint_errors=published.lint_errors,
+            lint_warnings=published.lint_warnings,
         )
     latest = agent.latest_revision
     if published is not None and latest is not None and latest.pk != published.pk:
@@ -138,4 +142,6 @@ def row(agent: Agent, registry: dict[str, str | None]) -> Row:
         state_label=agent.get_status_display(),
         revisions=revisions,
         changed=agent.updated_at,
+        lint_errors=latest.lint_errors if latest else 0,
+        lint_warnings=latest.lint_warnings if latest else 0,
     )

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from .. import agentfile, filebridge, merging, permissions, rendering, workflow
+from .. import agentfile, filebridge, lint, merging, permissions, rendering, workflow
 from ..forms.editor import (
     STEPS,
     Draft,
@@ -90,20 +90,31 @@ MORE_LONG = [
 ]
 MORE_FIELDS = MORE_SHORT + MORE_LONG
 
+# Where lint's findings go, by form field ("body": the prompt section, whichever layout it has;
+# "other": the list by the preview, for findings about the whole file).
+LINT_SLOTS = ["name", "description", "tools", "model", "color", *MORE_FIELDS, "body", "other"]
+PROMPT_FIELDS = ("prompt", "prompt_before", "prompt_after")
+# Lint's loading rules are agentfile.validate's errors: the form already shows those next to
+# their fields (and holds back "required" while the author has not typed yet).
+FORM_CHECKED_RULES = frozenset({"unreadable", "not-loadable", "loading-rule"})
+
 
 @dataclass
 class FieldView:
-    """A field as the page shows it: its label, input, help and messages, tied together for
-    screen readers (``aria-describedby``)."""
+    """A field as the page shows it: its label, input, help, messages and what lint says about
+    it, tied together for screen readers (``aria-describedby``)."""
 
     bound: Any
     errors: list[str]
+    lint: list[lint.Finding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.bound.is_hidden:
             return
         ids = [self.help_id] if self.bound.help_text else []
         ids.append(self.slot_id)
+        if self.lint_id:
+            ids.append(self.lint_id)
         attrs = self.bound.field.widget.attrs
         attrs["aria-describedby"] = " ".join(ids)
         if self.errors:
@@ -118,6 +129,19 @@ class FieldView:
         return slot_id(self.bound.name)
 
     @property
+    def lint_id(self) -> str:
+        """The id of the element holding lint's findings about this field ('' if none)."""
+        name = self.bound.name
+        if name in PROMPT_FIELDS:
+            return lint_slot_id("body")
+        return lint_slot_id(name) if name in LINT_SLOTS else ""
+
+    @property
+    def own_lint_slot(self) -> bool:
+        """Whether the field shows the findings itself (the prompt's are above its fields)."""
+        return bool(self.lint_id) and self.bound.name not in PROMPT_FIELDS
+
+    @property
     def filled(self) -> bool:
         return self.bound.value() not in (None, "", [], "unknown")
 
@@ -125,6 +149,29 @@ class FieldView:
 def slot_id(name: str) -> str:
     """The id of the element that holds a field's messages ('__all__': the form's)."""
     return "errors-form" if name == "__all__" else f"errors-{name.replace('_', '-')}"
+
+
+def lint_slot_id(name: str) -> str:
+    """The id of the element that holds lint's findings about a field (a ``LINT_SLOTS`` name)."""
+    return f"lint-{name.replace('_', '-')}"
+
+
+def lint_slots(draft: Draft, form: EditorForm) -> dict[str, list[lint.Finding]]:
+    """What lint says about the file the form would save, by the slot it is shown in: next to
+    the field a finding concerns, the prompt's above the prompt, the rest by the preview."""
+    slots: dict[str, list[lint.Finding]] = {name: [] for name in LINT_SLOTS}
+    errors = form.errors if form.is_bound else {}
+    for finding in lint.lint_text(draft.render(), registry=form.known_tools):
+        if finding.rule in FORM_CHECKED_RULES:
+            continue
+        if finding.field == "body":
+            name = "body"
+        else:
+            name = form.field_for(finding.field, draft.agent) or "other"
+        if name in errors:
+            continue  # the field's own message says it already (a name off the pattern)
+        slots[name if name in slots else "other"].append(finding)
+    return slots
 
 
 @dataclass
@@ -206,6 +253,10 @@ def preview(request: HttpRequest, name: str | None = None, mode: str = "new") ->
     context = {
         **_preview_context(draft, form),
         "error_slots": [(slot_id(name), found) for name, found in _error_slots(form, True).items()],
+        # Every slot, the empty ones too: a finding the author just fixed goes away.
+        "lint_slots": [
+            (lint_slot_id(name), found) for name, found in lint_slots(draft, form).items()
+        ],
     }
     return render(request, "portal/editor/preview_response.html", context)
 
@@ -525,7 +576,11 @@ def _render(
     for conflict in conflicts or []:
         conflict.chosen = request.POST.get(f"choose-{conflict.key}", "")  # type: ignore[attr-defined]
     slots = _error_slots(form)
-    fields = {name: FieldView(form[name], slots.get(name, [])) for name in form.fields}
+    linted = lint_slots(draft, form)
+    fields = {
+        name: FieldView(form[name], slots.get(name, []), linted.get(name, []))
+        for name in form.fields
+    }
     context = {
         "title": title,
         "page": page,
@@ -549,6 +604,9 @@ def _render(
         "conflict_notice": page.extra.get("conflict_notice", ""),
         "form_errors": slots["__all__"],
         "steps_errors": slots["step_title"],
+        "tools_lint": linted["tools"],
+        "body_lint": linted["body"],
+        "other_lint": linted["other"],
         **_preview_context(draft, form),
     }
     context["steps_layout"] = context["layout"] == STEPS

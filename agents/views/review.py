@@ -2,10 +2,12 @@
 
 The review page shows what a reviewer needs to decide: the submitted file against the published
 one and against the revision last sent back or approved ("what changed since the last review"),
-the change note, the whole conversation, what the format module says about the file, and the two
-decisions. An approval names the revision the page showed (``workflow.transition(...,
-revision_number=N)``): if the author saved another since, nothing is published and the page
-shows what changed. Who may approve is ``workflow.refusal``, asked before the button is offered.
+the change note, the whole conversation, what lint says about the file and what the revision
+adds or removes compared with the published one, and the two decisions. An approval names the
+revision the page showed (``workflow.transition(..., revision_number=N)``): if the author saved
+another since, nothing is published and the page shows what changed. Who may approve is
+``workflow.refusal``, asked before the button is offered (a revision with lint errors is never
+approved).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import agentfile, converters, permissions, workflow
 from ..forms.review import RequestChangesForm, ReviewCommentForm
-from ..models import Agent, Event, Revision, Tool
+from ..lint import report
+from ..models import Agent, Event, Revision
 from ..workflow import StaleApproval, WorkflowError
 from .common import render_page
 
@@ -225,8 +228,9 @@ def review_page(
 def review_context(
     request: HttpRequest, agent: Agent, latest: Revision, conversation: list[Event]
 ) -> dict[str, Any]:
-    """What the page shows of an agent in review: the submission, its two diffs, the format
-    module's warnings, and whether this reviewer may approve it."""
+    """What the page shows of an agent in review: the submission, its two diffs, what lint says
+    about it (and what it changes against the published revision), and whether this reviewer
+    may approve it."""
     published = agent.published_revision
     submissions = [event for event in conversation if event.action == Action.SUBMIT]
     reviews = [event for event in conversation if event.action in REVIEWS]
@@ -259,20 +263,10 @@ def review_context(
         "last_review": last_review,
         "since_review": since_review,
         "against_published": against_published,
-        "warnings": file_notices(latest.text),
+        # What lint found (stored with each revision), and what this revision adds to or
+        # removes from what the published one had: the reviewer's question is what changed.
+        "findings": report.by_severity(latest.findings),
+        "lint_change": report.change(published.findings if published else [], latest.findings),
+        "approve_warnings": report.summary(latest.findings),
         "approve_refusal": workflow.refusal(agent, Action.APPROVE, request.user),
     }
-
-
-def file_notices(text: str) -> list[agentfile.Notice]:
-    """What the format module says about a file, as an import says it: the repairs it needed,
-    legacy and unknown tools, a name off the pattern, unknown values (each with its line)."""
-    try:
-        parsed = agentfile.parse(text)
-    except agentfile.AgentFileError as exc:
-        return [agentfile.Notice(exc.message, exc.line)]
-    errors, warnings = agentfile.validate(parsed.frontmatter, Tool.registry(), strict=False)
-    return parsed.warnings + [
-        agentfile.Notice(notice.message, notice.line or parsed.line_of(notice.field), notice.field)
-        for notice in errors + warnings
-    ]
