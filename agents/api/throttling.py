@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from ..models import AccessToken
 
 
-class PerUserThrottle(SimpleRateThrottle):
+class SettingsRate(SimpleRateThrottle):
+    """The rate of ``scope`` as the settings say now (DRF reads them once, at import)."""
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class PerUserThrottle(SettingsRate):
     """Every request of one person, by session or by any of their tokens; anonymous requests
     by address."""
 
@@ -28,7 +36,7 @@ class PerUserThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class PerTokenThrottle(SimpleRateThrottle):
+class PerTokenThrottle(SettingsRate):
     """The requests made with one token (a runaway script is stopped before its owner is)."""
 
     scope = "token"
