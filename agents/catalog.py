@@ -57,7 +57,7 @@ def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
     related = ["owner", "published_revision"]
     if permissions.sees_any_drafts(user):
         related.append("latest_revision")
-    shown = ["name", "slug", "description", "model", "color", "status", "created_at"]
+    shown = ["name", "slug", "path", "description", "model", "color", "status", "created_at"]
     shown += ["updated_at", "owner__username", "published_revision__number"]
     shown += [f"published_revision__{field}" for field in ("name", "description", "model")]
     shown += [f"published_revision__{field}" for field in ("color", "tools", "created_at")]

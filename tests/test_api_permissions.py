@@ -1,14 +1,10 @@
-"""Who may do what through the API: every endpoint and method, for each kind of caller, in one
-table (``MATRIX``). The README's table is printed from the same data:
-
-    .venv/bin/python -m tests.test_api_permissions
-"""
+"""Who may do what through the API: one parametrised test over every endpoint and method
+(``tests/api_matrix.py``, the table the README prints) for each kind of caller."""
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,105 +14,10 @@ from rest_framework.test import APIClient
 from agents import tokens, workflow
 from agents.models import AccessToken, Agent
 
+from .api_matrix import CALLERS, MARKDOWN_FILE, MATRIX, Case, permission_table
 from .factories import AgentFactory
 
-CALLERS = ["anonymous", "reader", "author", "other author", "reviewer", "admin"]
-CALLERS += ["read token", "write token"]
 README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str
-    expected: tuple[int, ...]  # one status per caller, in CALLERS' order
-    state: str = "approved"  # the state of the author's agent "mine" before the request
-    body: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-NEW_AGENT = {"name": "fresh-agent", "description": "Does one thing well. Use proactively."}
-MARKDOWN_FILE = b"---\nname: imported-one\ndescription: Imported through the API.\n---\n\nHi.\n"
-
-#        anonymous, reader, author, other, reviewer, admin, read token, write token
-MATRIX = [
-    Case("GET", "/api/agents/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case("POST", "/api/agents/", (401, 403, 201, 201, 403, 201, 403, 201), body=NEW_AGENT),
-    Case("GET", "/api/agents/mine/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case(
-        "PATCH",
-        "/api/agents/mine/",
-        (401, 403, 200, 403, 403, 200, 403, 200),
-        body={"description": "Changed through the API. Use proactively."},
-        note='with If-Match: "r1"',
-    ),
-    Case("DELETE", "/api/agents/mine/", (401, 405, 405, 405, 405, 405, 403, 405)),
-    Case("GET", "/api/agents/mine/file", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case(
-        "GET",
-        "/api/agents/mine/file?draft=1",
-        (401, 404, 200, 404, 200, 200, 200, 200),
-        state="draft",
-    ),
-    Case("GET", "/api/agents/mine/revisions/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case(
-        "GET",
-        "/api/agents/mine/revisions/2/",
-        (401, 404, 200, 404, 200, 200, 200, 200),
-        state="draft",
-        note="revision 2 is a draft",
-    ),
-    Case(
-        "GET",
-        "/api/agents/mine/diff?from=1&to=2",
-        (401, 404, 200, 404, 200, 200, 200, 200),
-        state="draft",
-    ),
-    Case(
-        "POST",
-        "/api/agents/mine/submit",
-        (401, 403, 200, 403, 403, 200, 403, 200),
-        state="draft",
-    ),
-    Case(
-        "POST",
-        "/api/agents/mine/withdraw",
-        (401, 403, 200, 403, 403, 200, 403, 200),
-        state="in_review",
-    ),
-    Case(
-        "POST",
-        "/api/agents/mine/approve",
-        (401, 403, 403, 403, 200, 200, 403, 403),
-        state="in_review",
-        body={"revision": 2},
-        note="the author wrote revision 2: four eyes",
-    ),
-    Case(
-        "POST",
-        "/api/agents/mine/request-changes",
-        (401, 403, 403, 403, 200, 200, 403, 403),
-        state="in_review",
-        body={"comment": "Say when to use it."},
-    ),
-    Case("POST", "/api/agents/mine/archive", (401, 403, 403, 403, 403, 200, 403, 403)),
-    Case(
-        "POST",
-        "/api/agents/mine/restore",
-        (401, 404, 403, 404, 403, 200, 403, 403),
-        state="archived",
-        note="an archived agent is hidden from those who may not see its drafts",
-    ),
-    Case("POST", "/api/import/", (401, 403, 201, 201, 403, 201, 403, 201), note="a .md file"),
-    Case("GET", "/api/tools/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case("GET", "/api/collections/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case("GET", "/api/events/", (401, 200, 200, 200, 200, 200, 200, 200)),
-    Case("GET", "/api/schema/", (200, 200, 200, 200, 200, 200, 200, 200)),
-]
 
 
 def the_agent_in(state: str, author) -> Agent:
@@ -182,27 +83,8 @@ def test_the_permission_matrix(case, caller, author, other_author, reviewer, rea
         assert (agent.status, agent.revisions.count()) == before, "a refusal changed nothing"
 
 
-def permission_table() -> str:
-    """The matrix as the README shows it."""
-    lines = [
-        "| endpoint | " + " | ".join(CALLERS) + " | notes |",
-        "|---|" + "---|" * len(CALLERS) + "---|",
-    ]
-    for case in MATRIX:
-        path = case.path.replace("/mine/", "/<name>/")
-        cells = " | ".join(str(code) for code in case.expected)
-        state = "" if case.state == "approved" else f"agent {case.state.replace('_', ' ')}"
-        note = "; ".join(part for part in (state, case.note) if part)
-        lines.append(f"| `{case.method} {path}` | {cells} | {note} |")
-    return "\n".join(lines) + "\n"
-
-
 def test_the_readme_shows_this_permission_table():
     assert permission_table() in README.read_text(), (
         "The README's permission table is out of date: print it with "
-        "`.venv/bin/python -m tests.test_api_permissions` and paste it."
+        "`python3 -m tests.api_matrix` and paste it."
     )
-
-
-if __name__ == "__main__":
-    print(permission_table(), end="")

@@ -131,6 +131,7 @@ class AgentSummarySerializer(serializers.Serializer):
 
     name = serializers.CharField()
     slug = serializers.CharField(help_text="Its address: /api/agents/<slug>/.")
+    path = serializers.CharField(help_text="Where its file goes, under .claude/agents/.")
     description = serializers.CharField()
     tools = serializers.ListField(child=serializers.CharField())
     model = serializers.CharField()
@@ -146,6 +147,7 @@ class AgentSummarySerializer(serializers.Serializer):
     )
     changed_at = serializers.DateTimeField()
     url = serializers.CharField()
+    file_url = serializers.CharField(help_text="Its published file (text/markdown).")
 
 
 class AgentDetailSerializer(AgentFieldsSerializer, AgentSummarySerializer):
@@ -157,7 +159,6 @@ class AgentDetailSerializer(AgentFieldsSerializer, AgentSummarySerializer):
         child=serializers.CharField(), help_text="The workflow actions the caller may take now."
     )
     created_at = serializers.DateTimeField()
-    file_url = serializers.CharField()
 
 
 class RevisionSerializer(serializers.ModelSerializer):

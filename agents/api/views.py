@@ -185,9 +185,11 @@ def summary_data(agent: Agent, request: Request) -> dict[str, Any]:
     data.update(
         {
             "slug": agent.slug,
+            "path": agent.path,
             "owner": agent.owner.username if agent.owner else "",
             "published_revision": published.number if published else None,
             "url": request.build_absolute_uri(api_url("api:agent", agent)),
+            "file_url": request.build_absolute_uri(api_url("api:agent-file", agent)),
         }
     )
     return data
