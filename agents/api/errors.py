@@ -47,6 +47,13 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response:
         if exc.field:
             body["field"] = exc.field
         return Response({**body, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        # DRF's field errors, kept under "errors", led by one sentence and the field at fault.
+        field, message = first_error(exc.detail)
+        body = {"detail": f"{field}: {message}" if field else message, "errors": exc.detail}
+        if field:
+            body["field"] = field
+        return Response(body, status=exc.status_code)
     if isinstance(exc, (Http404, PermissionDenied)) and str(exc):
         # Say why (the message the shared code raised), not DRF's generic sentence.
         code = 404 if isinstance(exc, Http404) else 403
@@ -59,6 +66,21 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response:
         {"detail": "The server failed to answer this request; the error was logged."},
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def first_error(detail: Any, path: str = "") -> tuple[str, str]:
+    """The first field at fault in DRF's nested errors (``sections.0.kind``) and its message."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                return first_error(value, path)
+            return first_error(value, f"{path}.{key}" if path else str(key))
+    if isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if value:  # a list of rows has {} for the rows without errors
+                inner = f"{path}.{index}" if isinstance(value, (dict, list)) and path else path
+                return first_error(value, inner)
+    return path, str(detail)
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:

@@ -272,11 +272,32 @@ class ImportReportSerializer(serializers.Serializer):
     results = ImportResultSerializer(many=True)
 
 
+def page_of(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """A cursor page of ``item``: the addresses of the next and previous pages (null at the
+    ends), and the rows."""
+    name = item.__name__.removesuffix("Serializer")
+    return type(
+        f"{name}PageSerializer",
+        (serializers.Serializer,),
+        {
+            "next": serializers.CharField(allow_null=True, help_text="The next page, or null."),
+            "previous": serializers.CharField(
+                allow_null=True, help_text="The previous page, or null."
+            ),
+            "results": item(many=True),
+            "__doc__": f"A page of {name}: follow next until it is null.",
+        },
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every error: a sentence, and the field at fault when there is one."""
 
     detail = serializers.CharField()
-    field = serializers.CharField(required=False)
+    field = serializers.CharField(required=False, help_text="The field at fault, if one is.")
+    errors = serializers.JSONField(
+        required=False, help_text="Every field's errors, for an invalid body or an invalid file."
+    )
 
 
 class StaleSerializer(ErrorSerializer):

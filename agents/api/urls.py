@@ -10,9 +10,9 @@ from .errors import not_found
 
 app_name = "api"
 
-agents = views.AgentViewSet.as_view({"get": "list", "post": "create"})
+agents = views.AgentViewSet.as_view({"get": "index", "post": "create"})
 agent = views.AgentViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
-revisions = views.RevisionViewSet.as_view({"get": "list"})
+revisions = views.RevisionViewSet.as_view({"get": "index"})
 revision = views.RevisionViewSet.as_view({"get": "retrieve"})
 
 ACTIONS = {

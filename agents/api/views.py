@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -307,9 +308,11 @@ NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="The age
 
 
 class AgentViewSet(ViewSet):
-    """Agents: list, retrieve, create, update (PATCH); no delete (agents are archived)."""
+    """Agents: list (``index``: answers a cursor page, not a bare list), retrieve, create,
+    update (PATCH); no delete (agents are archived)."""
 
     permission_classes = [SignedIn]
+    parser_classes = [JSONParser]  # ordered lists of objects: JSON only
     lookup_field = "name"
 
     def get_permissions(self) -> list[Any]:
@@ -321,9 +324,9 @@ class AgentViewSet(ViewSet):
         summary="List agents",
         description="The catalog's search, filters and sort, a page at a time (cursor).",
         parameters=AGENT_LIST_PARAMETERS,
-        responses={200: s.AgentSummarySerializer(many=True), **errors(400, *READ_ERRORS)},
+        responses={200: s.page_of(s.AgentSummarySerializer), **errors(400, *READ_ERRORS)},
     )
-    def list(self, request: Request) -> Response:
+    def index(self, request: Request) -> Response:
         user = request.user
         form = CatalogForm(
             request.query_params,
@@ -468,9 +471,9 @@ class RevisionViewSet(ViewSet):
         summary="An agent's revisions",
         description="Newest first; those who may not see drafts see the published ones.",
         parameters=[NAME],
-        responses={200: s.RevisionSerializer(many=True), **errors(*READ_ERRORS)},
+        responses={200: s.page_of(s.RevisionSerializer), **errors(*READ_ERRORS)},
     )
-    def list(self, request: Request, name: str) -> Response:
+    def index(self, request: Request, name: str) -> Response:
         agent = load_agent(request, name)
         paginator = RevisionCursor()
         page = paginator.paginate_queryset(
@@ -528,6 +531,7 @@ class ActionView(APIView):
     """A workflow step on an agent (``workflow.TRANSITIONS``); answers the event recorded."""
 
     permission_classes = [SignedIn]
+    parser_classes = [JSONParser]
     action_name = ""
 
     def post(self, request: Request, name: str) -> Response:
@@ -592,7 +596,7 @@ class EventList(APIView):
             OpenApiParameter("since", OpenApiTypes.DATE),
             OpenApiParameter("until", OpenApiTypes.DATE),
         ],
-        responses={200: s.EventSerializer(many=True), **errors(400, 401, 403, 429)},
+        responses={200: s.page_of(s.EventSerializer), **errors(400, 401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
         form = ActivityFilterForm(request.query_params)
@@ -624,7 +628,7 @@ class CollectionList(APIView):
     @extend_schema(
         summary="Collections",
         description="Each with its installable agents in order (its plugin holds them).",
-        responses={200: s.CollectionSerializer(many=True), **errors(401, 403, 429)},
+        responses={200: s.page_of(s.CollectionSerializer), **errors(401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
         paginator = CollectionCursor()
@@ -634,6 +638,7 @@ class CollectionList(APIView):
 
 class ImportView(APIView):
     permission_classes = [SignedIn, CanAuthor]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         summary="Import agent files",
