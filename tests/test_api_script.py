@@ -4,6 +4,8 @@ another person naming the revision, download. The file is the one the agent page
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from agents import filebridge, tokens
@@ -69,6 +71,12 @@ def test_a_script_creates_submits_and_another_person_approves_and_downloads(auth
     download = client_for(reviewer, AccessToken.Scope.READ).get("/api/agents/api-reviewer/file")
     assert download.status_code == 200
     assert download["Content-Type"].startswith("text/markdown")
+    text = download.content.decode()
     agent = Agent.objects.for_export().get(name="api-reviewer")
-    assert download.content.decode() == filebridge.render(agent)
-    assert "1. **Read the diff**: Read every changed file." in download.content.decode()
+    assert text == filebridge.render(agent)
+    assert "1. **Read the diff**: Read every changed file." in text
+    # the agent page shows the same exact file
+    browser = Client()
+    browser.force_login(reviewer)
+    page = browser.get(agent.get_absolute_url())
+    assert escape(text) in page.content.decode()
