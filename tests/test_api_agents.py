@@ -3,9 +3,11 @@ updates guarded by If-Match, and errors as JSON."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 from django.urls import path
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -283,3 +285,32 @@ def test_requests_past_the_rate_are_throttled_per_token_and_per_user(settings, r
     assert get(second).status_code == 200
     assert signed_in(reader).get("/api/tools/").status_code == 429
     assert get(second).status_code == 429
+
+
+def redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis.from_url("redis://127.0.0.1:6379/0").ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
+def test_with_cache_url_redis_the_throttles_count_in_redis(settings, reader):
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "2/minute", "token": "100/minute"},
+    }
+    client = signed_in(reader)
+    assert [client.get("/api/tools/").status_code for _ in range(3)] == [200, 200, 429]
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = server.keys(f"{prefix}:*throttle_user*")
+    assert keys, "the count is in Redis, where every app server reads it"
+    server.delete(*keys)
