@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.core.management import call_command
 from django.urls import path
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -314,3 +315,13 @@ def test_with_cache_url_redis_the_throttles_count_in_redis(settings, reader):
     keys = server.keys(f"{prefix}:*throttle_user*")
     assert keys, "the count is in Redis, where every app server reads it"
     server.delete(*keys)
+
+
+def test_the_schema_is_valid_openapi_and_generates_without_warnings(tmp_path):
+    # --fail-on-warn: an endpoint, parameter or answer the schema cannot describe fails here
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+    schema = (tmp_path / "schema.yaml").read_text()
+    for operation in ("agents_list", "agents_approve", "agents_partial_update", "import_create"):
+        assert f"operationId: {operation}" in schema

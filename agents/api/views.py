@@ -322,6 +322,7 @@ class AgentViewSet(ViewSet):
 
     @extend_schema(
         summary="List agents",
+        operation_id="agents_list",
         description="The catalog's search, filters and sort, a page at a time (cursor).",
         parameters=AGENT_LIST_PARAMETERS,
         responses={200: s.page_of(s.AgentSummarySerializer), **errors(400, *READ_ERRORS)},
@@ -469,6 +470,7 @@ class RevisionViewSet(ViewSet):
 
     @extend_schema(
         summary="An agent's revisions",
+        operation_id="agents_revisions_list",
         description="Newest first; those who may not see drafts see the published ones.",
         parameters=[NAME],
         responses={200: s.page_of(s.RevisionSerializer), **errors(*READ_ERRORS)},
