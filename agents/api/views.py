@@ -36,7 +36,7 @@ from ..views.common import visible_revisions
 from ..workflow import StaleEdit
 from . import serializers as s
 from .errors import Problem
-from .permissions import CanAuthor, SignedIn
+from .permissions import CanAuthor, CanEdit, SignedIn
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"r(\d+)"\s*$')
 NOT_FOUND = "No agent by that name."
@@ -318,6 +318,8 @@ class AgentViewSet(ViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [SignedIn(), CanAuthor()]
+        if self.action == "partial_update":
+            return [SignedIn(), CanEdit()]
         return super().get_permissions()
 
     @extend_schema(
@@ -400,8 +402,7 @@ class AgentViewSet(ViewSet):
     )
     def partial_update(self, request: Request, name: str) -> Response:
         agent = load_agent(request, name)
-        if not permissions.can_edit(request.user, agent):
-            raise Problem(403, f"You may not edit {agent.name}.")
+        self.check_object_permissions(request, agent)
         serializer = s.AgentWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
