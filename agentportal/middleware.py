@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import bad_request
+
+API_PREFIX = "/api/"  # the REST API answers in JSON, its errors included
 
 
 class BadInputMiddleware:
@@ -27,10 +29,16 @@ class BadInputMiddleware:
         if "\x00" in request.path or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in query
         ):
-            return bad_request(request, ValueError("NUL character in the address"))
+            return _refused(request, "The address holds a NUL character: no value may hold one.")
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OverflowError):
-            return bad_request(request, exception)
+            return _refused(request, "The address holds a number far too large.")
         return None
+
+
+def _refused(request: HttpRequest, message: str) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": message}, status=400)
+    return bad_request(request, ValueError(message))

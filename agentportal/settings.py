@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -293,9 +295,65 @@ MARKETPLACE_NAME = os.environ.get("MARKETPLACE_NAME", "agent-portal")
 MARKETPLACE_OWNER_NAME = os.environ.get("MARKETPLACE_OWNER_NAME", "Agent Portal")
 MARKETPLACE_OWNER_EMAIL = os.environ.get("MARKETPLACE_OWNER_EMAIL", "")
 
+# The REST API (agents/api/): the session (with CSRF) and personal access tokens; JSON errors
+# everywhere; throttled per person and per token in the shared cache (CACHES below).
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agents.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "agents.api.throttling.PerUserThrottle",
+        "agents.api.throttling.PerTokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_USER_RATE", "3000/hour"),
+        "token": os.environ.get("API_TOKEN_RATE", "1000/hour"),
+    },
+    "EXCEPTION_HANDLER": "agents.api.errors.handle",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Agent Portal API",
+    "DESCRIPTION": (
+        "Everything the browser can do, for scripts and CI, under the same rules. "
+        "Authenticate with the session or a personal access token (Authorization: Bearer ...)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"AgentStateEnum": "agents.models.Agent.Status"},
+}
+
+# The cache every app server shares: the throttles count in it. The database by default (the
+# table is created by migration 0014), "locmem://" for one process, or "redis://host:6379/0".
+CACHE_URL = os.environ.get("CACHE_URL", "db://")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "agent_portal_cache",
+        }
+    }
 
 LOGGING = {
     "version": 1,

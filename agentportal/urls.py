@@ -32,5 +32,7 @@ urlpatterns = [
     path("collections/<slug:slug>/plugin.zip", collections.plugin_zip, name="collection-plugin"),
     path("marketplace.json", collections.marketplace_json, name="marketplace"),
     path("account/tokens/", tokens.token_list, name="tokens"),
+    # The REST API (issue 10): agents/api/.
+    path("api/", include("agents.api.urls")),
     path("account/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
 ]

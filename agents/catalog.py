@@ -63,7 +63,7 @@ def page_of_agents(user: Any, ids: list[int]) -> list[Agent]:
     related = ["owner", "published_revision"]
     if permissions.sees_any_drafts(user):
         related.append("latest_revision")
-    shown = ["name", "slug", "description", "model", "color", "status", "created_at"]
+    shown = ["name", "slug", "path", "description", "model", "color", "status", "created_at"]
     shown += ["updated_at", "owner__username", "published_revision__number"]
     shown += [f"published_revision__{field}" for field in ("name", "description", "model")]
     shown += [f"published_revision__{field}" for field in ("color", "tools", "created_at")]
@@ -261,12 +261,20 @@ def ordered(
             revisions = None
     if revisions is not None:
         agents = agents.filter(shown_revision_in(user, revisions))
+    key, descending = sort_key(user, sort)
+    if descending:
+        return agents.order_by(key.desc(), "-pk")
+    return agents.order_by(key, "pk")
+
+
+def sort_key(user: Any, sort: str) -> tuple[Any, bool]:
+    """What agents are sorted by for this user (then by id), and whether newest first: the
+    name or the last change the user sees, or the creation time."""
     if sort == "changed":
-        changed = per_viewer(user, F("updated_at"), F("published_revision__created_at"))
-        return agents.order_by(changed.desc(), "-pk")
+        return per_viewer(user, F("updated_at"), F("published_revision__created_at")), True
     if sort == "newest":
-        return agents.order_by("-created_at", "-pk")
-    return agents.order_by(per_viewer(user, F("name"), F("published_revision__name")), "pk")
+        return F("created_at"), True
+    return per_viewer(user, F("name"), F("published_revision__name")), False
 
 
 @dataclass(frozen=True)

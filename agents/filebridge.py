@@ -69,10 +69,22 @@ def body_parts(agent: Agent) -> list[agentfile.BodyPart]:
     parts: list[agentfile.BodyPart] = []
     for section in agent.sections.all():
         if section.kind == Section.Kind.STEPS:
-            parts.append(agentfile.BodyPart(steps=steps, tight=section.tight))
-            steps = []
+            parts.append(agentfile.BodyPart(steps=[], tight=section.tight))
         else:
             parts.append(agentfile.BodyPart(markdown=section.markdown))
+    return place_steps(parts, steps)
+
+
+def place_steps(
+    parts: list[agentfile.BodyPart], steps: list[agentfile.Step]
+) -> list[agentfile.BodyPart]:
+    """The body ``parts`` with ``steps`` as its instruction steps: in its first steps part, or,
+    when it has none, after the rest under their own heading."""
+    parts = list(parts)
+    at = next((index for index, part in enumerate(parts) if part.is_steps), None)
+    if at is not None:
+        parts[at] = agentfile.BodyPart(steps=list(steps), tight=parts[at].tight)
+        return parts
     if steps:
         # Steps added to an agent whose body had none: give them their own heading, after a
         # blank line (a heading glued to the paragraph before it reads as part of it).
@@ -83,7 +95,7 @@ def body_parts(agent: Agent) -> list[agentfile.BodyPart]:
             del parts[:-1]
         parts += [
             agentfile.BodyPart(markdown="## Instructions\n\n"),
-            agentfile.BodyPart(steps=steps),
+            agentfile.BodyPart(steps=list(steps)),
         ]
     return parts
 

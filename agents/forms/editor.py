@@ -8,7 +8,6 @@ preview renders a draft and saving writes it, so both are the same file.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from .. import agentfile, filebridge, merging
+from .. import agentfile, merging
 from ..agentfile import BodyPart, Step
+from ..editing import Draft
 from ..models import Agent, AgentTool
 from .agent import AgentFileForm, FileTextField
 
@@ -35,35 +35,6 @@ MODEL_LABELS = {
     "haiku": "haiku",
     "fable": "fable",
 }
-
-
-@dataclass
-class Draft:
-    """What the editor would save: the agent's fields (on an unsaved copy), its tools in order,
-    and its body as parts."""
-
-    agent: Agent
-    tools: list[str]
-    parts: list[BodyPart]
-
-    @classmethod
-    def of(cls, agent: Agent) -> Draft:
-        """The agent as saved (loaded with ``Agent.objects.for_export()``)."""
-        return cls(agent, filebridge.tool_names(agent), filebridge.body_parts(agent))
-
-    @classmethod
-    def from_version(cls, agent: Agent, version: merging.Version) -> Draft:
-        """This version of ``agent``'s file, on a copy of it (its YAML as written is kept)."""
-        copied = copy.copy(agent)
-        filebridge.set_fields(copied, version.frontmatter)
-        tools = agentfile.split_tools(version.frontmatter.get("tools"))
-        return cls(copied, tools, list(version.parts))
-
-    def render(self) -> str:
-        return filebridge.render_parts(self.agent, self.tools, self.parts)
-
-    def version(self) -> merging.Version:
-        return merging.Version.of(filebridge.frontmatter(self.agent, self.tools), self.parts)
 
 
 def layout(parts: list[BodyPart]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from .. import agentfile, filebridge, lint, merging, permissions, rendering, workflow
+from .. import agentfile, editing, filebridge, lint, merging, permissions, rendering, workflow
 from ..forms.editor import (
     STEPS,
     Draft,
@@ -304,13 +304,8 @@ def _copy_of(source: Agent, user: Any) -> Draft:
         copied.yaml_sources = dict(source.yaml_sources)
         tools, parts = filebridge.tool_names(source), filebridge.body_parts(source)
     else:
-        parsed = agentfile.parse(source.published_revision.text)
-        filebridge.set_fields(copied, parsed.frontmatter)
-        copied.yaml_sources = dict(parsed.sources)
-        if parsed.prefix:
-            copied.yaml_sources[filebridge.PREFIX_SOURCE] = parsed.prefix
-        tools = agentfile.split_tools(parsed.frontmatter.get("tools"))
-        parts = agentfile.split_body(parsed.body)
+        published = editing.from_file(copied, source.published_revision.text)
+        copied, tools, parts = published.agent, published.tools, published.parts
     copied.name = _copy_name(copied.name or source.name)
     return Draft(copied, tools, parts)
 
@@ -392,12 +387,8 @@ def _save(page: Page, form: EditorForm, submit: bool) -> HttpResponse:
 
 def _create(page: Page, form: EditorForm, draft: Draft, submit: bool) -> HttpResponse:
     agent, note = draft.agent, form.cleaned_data["change_note"]
-    agent.owner = page.user
     try:
-        with transaction.atomic():
-            agent.save()
-            filebridge.write_rows(agent, draft.tools, draft.parts)
-            revision = workflow.record_revision(agent, page.user, note=note)
+        revision = editing.create(draft, page.user, note)
     except IntegrityError:
         # Someone took the name between the check and the save.
         agent.pk = None
@@ -434,9 +425,7 @@ def _update(page: Page, form: EditorForm, draft: Draft | None, submit: bool) -> 
             draft = None
         if draft is not None and not (merged and merged.conflicts):
             agent = draft.agent
-            agent.save()
-            filebridge.write_rows(agent, draft.tools, draft.parts)
-            revision = workflow.record_revision(agent, page.user, note=note)
+            revision = editing.write(draft, page.user, note)
     # Nothing was written when the save was refused or needs a choice; the row is free again.
     if draft is None:
         return _render(page, form, unsaved=True)
