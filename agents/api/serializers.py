@@ -126,6 +126,16 @@ def body_data(parts: list[BodyPart]) -> tuple[list[dict[str, Any]], list[dict[st
     return sections, steps
 
 
+class LintFindingSerializer(serializers.Serializer):
+    """One thing lint says about a file (``python -m agents.lint --format json`` says the same)."""
+
+    rule = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
+    message = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True, required=False)
+    field = serializers.CharField(allow_null=True, required=False)
+
+
 class AgentSummarySerializer(serializers.Serializer):
     """An agent as lists show it, to this caller."""
 
@@ -146,6 +156,10 @@ class AgentSummarySerializer(serializers.Serializer):
         allow_null=True, help_text="null to those who may not see drafts"
     )
     changed_at = serializers.DateTimeField()
+    lint_errors = serializers.IntegerField(
+        help_text="Lint errors in the revision shown (the latest, or the published one)."
+    )
+    lint_warnings = serializers.IntegerField(help_text="Lint warnings in the revision shown.")
     url = serializers.CharField()
     file_url = serializers.CharField(help_text="Its published file (text/markdown).")
 
@@ -159,6 +173,9 @@ class AgentDetailSerializer(AgentFieldsSerializer, AgentSummarySerializer):
         child=serializers.CharField(), help_text="The workflow actions the caller may take now."
     )
     created_at = serializers.DateTimeField()
+    lint_findings = LintFindingSerializer(
+        many=True, help_text="Everything lint said about the revision shown, notes included."
+    )
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -179,12 +196,16 @@ class RevisionSerializer(serializers.ModelSerializer):
             "created_at",
             "note",
             "was_published",
+            "lint_errors",
+            "lint_warnings",
         ]
 
 
 class RevisionDetailSerializer(RevisionSerializer):
+    lint_findings = LintFindingSerializer(many=True, read_only=True)
+
     class Meta(RevisionSerializer.Meta):
-        fields = [*RevisionSerializer.Meta.fields, "text"]
+        fields = [*RevisionSerializer.Meta.fields, "text", "lint_findings"]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -30,7 +30,7 @@ from ..forms.activity import ActivityFilterForm
 from ..forms.agent import FORM_FIELD_FOR_KEY
 from ..forms.catalog import CatalogForm
 from ..forms.imports import ImportUploadForm
-from ..models import Agent, Collection, Event, Tool
+from ..models import Agent, Collection, Event, Revision, Tool
 from ..views import downloads
 from ..views.common import visible_revisions
 from ..workflow import StaleEdit
@@ -145,6 +145,8 @@ def detail_data(agent: Agent, request: Request) -> dict[str, Any]:
                 agent.latest_revision.number if sees and agent.latest_revision else None
             ),
             "allowed_actions": workflow.allowed_actions(agent, user),
+            **lint_counts(agent.latest_revision if sees else published),
+            "lint_findings": (agent.latest_revision if sees else published).lint_findings,
             "created_at": agent.created_at,
             "changed_at": agent.updated_at if sees else published.created_at,
             "url": request.build_absolute_uri(api_url("api:agent", agent)),
@@ -152,6 +154,14 @@ def detail_data(agent: Agent, request: Request) -> dict[str, Any]:
         }
     )
     return s.AgentDetailSerializer(data).data
+
+
+def lint_counts(revision: Revision | None) -> dict[str, int]:
+    """What lint said about the revision shown (stored with it when it was recorded)."""
+    return {
+        "lint_errors": revision.lint_errors if revision else 0,
+        "lint_warnings": revision.lint_warnings if revision else 0,
+    }
 
 
 def api_url(view: str, agent: Agent) -> str:
@@ -171,6 +181,7 @@ def summary_data(agent: Agent, request: Request) -> dict[str, Any]:
             "state": agent.status,
             "latest_revision": latest.number if latest else None,
             "changed_at": agent.updated_at,
+            **lint_counts(latest),
         }
     else:
         data = {
@@ -182,6 +193,7 @@ def summary_data(agent: Agent, request: Request) -> dict[str, Any]:
             "state": "published",
             "latest_revision": None,
             "changed_at": published.created_at,
+            **lint_counts(published),
         }
     data.update(
         {
@@ -302,6 +314,12 @@ AGENT_LIST_PARAMETERS = [
     OpenApiParameter("model", str, description="A model alias, or id: any full model id."),
     OpenApiParameter("color", str, description="A colour."),
     OpenApiParameter("owner", str, description="The owner's username."),
+    OpenApiParameter(
+        "lint",
+        str,
+        enum=list(catalog.LINT_FILTERS),
+        description="warnings: the revision shown has lint warnings or errors; errors: errors.",
+    ),
     OpenApiParameter("sort", str, enum=list(catalog.SORTS), description="Default: name."),
 ]
 NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="The agent's slug.")
