@@ -218,10 +218,31 @@ def test_the_review_page_says_which_warnings_a_revision_adds(author, reviewer):
     assert 'grants Bash but the prompt says "never change files"' in added
     assert "Line 4:" in added
     assert 'id="lint-removed"' not in page
+    # Listed as new, and not a second time under it.
+    assert page.count("grants Bash but the prompt says") == 1
+    assert 'id="warnings"' not in page and 'id="no-warnings"' not in page
     # The approve form says what approving publishes.
     assert "Approving publishes revision 3 with 1 warning: write tools granted" in section(
         page, "approve-warnings"
     )
+
+
+def test_the_review_page_lists_the_warnings_a_revision_keeps_under_the_new_ones(author, reviewer):
+    agent = read_only_agent(author, name="careful")
+    grant(agent, "Read", "Write")
+    saved(agent, author)
+    workflow.transition(agent, "publish", None)
+    grant(agent, "Read", "Write", "Frobnicate")
+    saved(agent, author)
+    workflow.transition(agent, "submit", author, comment="one more tool")
+
+    page = review_page(agent, reviewer)
+
+    assert "unknown tool 'Frobnicate'" in section(page, "lint-added")
+    kept = section(page, "warnings")
+    assert "grants Write" in kept and "Frobnicate" not in kept
+    assert "Everything else lint says about revision 3" in page
+    assert page.count("grants Write but the prompt says") == 1
 
 
 def test_the_review_page_says_which_warnings_a_revision_fixes(author, reviewer):

@@ -256,6 +256,13 @@ def review_context(
             f"revision {reviewed.number} ({last_review.get_action_display().lower()})",
             new_label,
         )
+    # What lint found (stored with each revision), and what this revision adds to or removes
+    # from what the published one had: the reviewer's question is what changed. The findings
+    # listed as new are not listed again below them; with nothing published, all are new and
+    # are listed once.
+    findings = report.by_severity(latest.findings)
+    lint_change = report.change(published.findings if published else [], latest.findings)
+    new = lint_change.added if published else []
     return {
         "latest": latest,
         "published": published,
@@ -263,10 +270,10 @@ def review_context(
         "last_review": last_review,
         "since_review": since_review,
         "against_published": against_published,
-        # What lint found (stored with each revision), and what this revision adds to or
-        # removes from what the published one had: the reviewer's question is what changed.
-        "findings": report.by_severity(latest.findings),
-        "lint_change": report.change(published.findings if published else [], latest.findings),
+        "findings": findings,
+        "lint_change": lint_change,
+        "lint_new": new,
+        "lint_others": [f for f in findings if f not in new],
         "approve_warnings": report.summary(latest.findings),
         "approve_refusal": workflow.refusal(agent, Action.APPROVE, request.user),
     }
