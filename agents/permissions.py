@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import PUBLISHING_ACTIONS, Agent, Event
+from .models import PUBLISHING_ACTIONS, Agent, Event, Revision
 
 AUTHORS = "Authors"
 REVIEWERS = "Reviewers"
@@ -175,3 +175,10 @@ def can_edit_collection(user: Any, collection: Any) -> bool:
     if is_admin(user):
         return True
     return AUTHORS in groups_of(user) and collection.owner_id == user.pk
+
+
+def visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
+    """The agent's revisions this user may see: all of them to those who may see its drafts,
+    else the ones that were published at some point."""
+    revisions = agent.revisions.all()
+    return revisions if can_see_drafts(user, agent) else revisions.published_at_some_point()

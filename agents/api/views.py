@@ -24,15 +24,13 @@ from rest_framework.viewsets import ViewSet
 
 from .. import agentfile, catalog, editing, filebridge, importing, permissions, uploads, workflow
 from ..agentfile import BodyPart
-from ..distribution import files
+from ..distribution import files, responses
 from ..editing import Draft
 from ..forms.activity import ActivityFilterForm
 from ..forms.agent import FORM_FIELD_FOR_KEY
 from ..forms.catalog import CatalogForm
 from ..forms.imports import ImportUploadForm
 from ..models import Agent, Collection, Event, Revision, Tool
-from ..views import downloads
-from ..views.common import visible_revisions
 from ..workflow import StaleEdit
 from . import serializers as s
 from .errors import Problem
@@ -465,16 +463,16 @@ class AgentFileView(APIView):
         agent = load_agent(request, name)
         if "revision" in request.query_params:
             number = positive(request.query_params["revision"], "revision")
-            return downloads.revision_response(request._request, agent, number)
+            return responses.revision_response(request._request, agent, number)
         if request.query_params.get("draft") in ("1", "true"):
             if not permissions.can_see_drafts(request.user, agent):
                 raise Http404(f"{agent.name} has no draft you can see.")
-            return downloads.private(downloads.file_response(agent.path, filebridge.render(agent)))
+            return responses.private(responses.file_response(agent.path, filebridge.render(agent)))
         if not agent.is_downloadable:
             raise Http404(f"{agent.name} has no published file.")
         published = agent.published_revision
-        return downloads.revalidated(
-            downloads.file_response(agent.path, published.text, published.sha256)
+        return responses.revalidated(
+            responses.file_response(agent.path, published.text, published.sha256)
         )
 
 
@@ -498,7 +496,9 @@ class RevisionViewSet(ViewSet):
         agent = load_agent(request, name)
         paginator = RevisionCursor()
         page = paginator.paginate_queryset(
-            visible_revisions(agent, request.user).for_history().defer("text"), request, self
+            permissions.visible_revisions(agent, request.user).for_history().defer("text"),
+            request,
+            self,
         )
         return paginator.get_paginated_response(s.RevisionSerializer(page, many=True).data)
 
@@ -509,7 +509,9 @@ class RevisionViewSet(ViewSet):
     )
     def retrieve(self, request: Request, name: str, number: int) -> Response:
         agent = load_agent(request, name)
-        revision = visible_revisions(agent, request.user).for_history().filter(number=number)
+        revision = (
+            permissions.visible_revisions(agent, request.user).for_history().filter(number=number)
+        )
         found = revision.first()
         if found is None:
             raise Http404(f"{agent.name} has no revision {number} that you can see.")
@@ -536,7 +538,7 @@ class DiffView(APIView):
         agent = load_agent(request, name)
         numbers = [positive(request.query_params.get(key, ""), key) for key in ("from", "to")]
         found = dict(
-            visible_revisions(agent, request.user)
+            permissions.visible_revisions(agent, request.user)
             .filter(number__in=numbers)
             .values_list("number", "text")
         )

@@ -25,7 +25,7 @@ from ..distribution import formats
 from ..lint import report
 from ..models import Agent, Event, Revision, Tool
 from ..rendering import markdown_to_html
-from .common import render_page, visible_agent, visible_revisions
+from .common import render_page, visible_agent
 from .history import workflow_buttons
 
 # The events that make up the review conversation, shown oldest first.
@@ -110,7 +110,9 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
         events.annotate(revision_number=F("revision__number")).order_by("created_at", "pk")
     )
     history = list(
-        visible_revisions(agent, user).for_history().defer("text")[: REVISIONS_SHOWN + 1]
+        permissions.visible_revisions(agent, user)
+        .for_history()
+        .defer("text")[: REVISIONS_SHOWN + 1]
     )
     for newer, older in zip(history, history[1:], strict=False):
         newer.previous_number = older.number

@@ -1,5 +1,6 @@
 """What the portal's pages share: finding the agent an address names (a 404 for one the user may
-not see, so names do not leak), the revisions they may see, and rendering a page.
+not see, so names do not leak) and rendering a page. The revisions each person may see are
+``permissions.visible_revisions``.
 
 Who sees what: people who may edit or review an agent (``permissions.can_see_drafts``) see all
 its revisions and its whole trail. Everyone else who may see it (it is published) sees only the
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .. import permissions
-from ..models import Agent, Revision
+from ..models import Agent
 
 
 def render_page(
@@ -41,12 +41,3 @@ def visible_agent(request: HttpRequest, name: str) -> Agent:
     if not permissions.can_view(request.user, agent):
         raise Http404("No agent by that name.")
     return agent
-
-
-def visible_revisions(agent: Agent, user: Any) -> QuerySet[Revision]:
-    revisions = agent.revisions.all()
-    return (
-        revisions
-        if permissions.can_see_drafts(user, agent)
-        else revisions.published_at_some_point()
-    )

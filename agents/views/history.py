@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import agentfile, converters, permissions, workflow
 from ..models import Agent, Event
 from ..workflow import TRANSITIONS, StaleApproval, WorkflowError
-from .common import message_page, render_page, visible_agent, visible_revisions
+from .common import message_page, render_page, visible_agent
 
 # --- history, comparison, rollback, workflow and the audit trail -----------------------------
 #
@@ -157,7 +157,7 @@ def compare(request: HttpRequest, name: str) -> HttpResponse:
             400,
             agent,
         )
-    revisions = visible_revisions(agent, request.user)
+    revisions = permissions.visible_revisions(agent, request.user)
     found = {rev.number: rev for rev in revisions.filter(number__in=[old_number, new_number])}
     missing = [number for number in (old_number, new_number) if number not in found]
     if missing:
