@@ -67,8 +67,9 @@ def compose(event: Event) -> OutgoingMail | None:
         body = f"{who} submitted {agent.name} for review."
         link = f"Review it: {page_url('agents:review', agent)}"
     elif event.action in ("approve", "request_changes"):
-        submitter = agent.events.filter(action="submit").select_related("actor").first()
-        author = submitter.actor if submitter and submitter.actor else agent.owner
+        # Whoever sent this revision for review (the agent's latest submission), else the owner.
+        submission = agent.submission
+        author = submission.actor if submission and submission.actor else agent.owner
         recipients = [author.email] if author and author.email and author.is_active else []
         link = f"See it: {page_url('agents:detail', agent)}"
         if event.action == "approve":

@@ -118,6 +118,19 @@ def test_the_mail_goes_to_whoever_submitted_not_the_owner(draft, author, other_a
     assert message.to == ["other@example.com"]
 
 
+def test_the_decision_goes_to_whoever_submitted_last(draft, author, other_author, reviewer):
+    draft.maintainers.add(other_author)
+    workflow.transition(draft, "submit", author)
+    workflow.transition(draft, "request_changes", reviewer, comment="Say when to use it.")
+    workflow.transition(draft, "submit", other_author)
+    delivered()
+
+    approve(draft, reviewer)
+
+    [message] = delivered()
+    assert message.to == ["other@example.com"]
+
+
 def test_a_request_for_changes_mails_the_submitter_the_comment(in_review, reviewer):
     workflow.transition(
         in_review, "request_changes", reviewer, comment="Say when Claude should use this agent."
