@@ -49,17 +49,23 @@ def browser_page(live_server: Any) -> Iterator[Any]:
         page.set_default_timeout(15_000)
         # Anything the Content-Security-Policy blocked (an inline script, a style attribute, a
         # third-party origin) is a bug of the page: the test fails with it.
+        # So is an htmx swap that found no place on the page, or a script that failed.
         refused: list[str] = []
         page.on(
             "console",
             lambda message: (
-                refused.append(message.text) if "Content Security Policy" in message.text else None
+                refused.append(message.text)
+                if "Content Security Policy" in message.text or message.text.startswith("htmx:")
+                else None
             ),
         )
+        page.on("pageerror", lambda error: refused.append(f"script error: {error}"))
         yield page
         browser.close()
         if refused:
-            pytest.fail("the page broke its Content-Security-Policy:\n" + "\n".join(refused))
+            pytest.fail(
+                "the page broke its Content-Security-Policy or its scripts:\n" + "\n".join(refused)
+            )
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 

@@ -78,6 +78,12 @@ ERROR_SLOTS = [
     "prompt_after",
     "change_note",
 ]
+# The slots only one layout of the prompt has on the page (by "is it the steps layout"): the
+# preview leaves out those of the other layout, which the page does not hold.
+_OTHER_LAYOUT = {
+    True: {"prompt"},
+    False: {"prompt_before", "step_title", "prompt_after"},
+}
 # Under "More": short ones side by side, then the longer ones.
 MORE_SHORT = ["permission_mode", "max_turns", "memory", "background", "effort", "isolation"]
 MORE_LONG = [
@@ -252,7 +258,11 @@ def preview(request: HttpRequest, name: str | None = None, mode: str = "new") ->
     draft = form.preview_draft()
     context = {
         **_preview_context(draft, form),
-        "error_slots": [(slot_id(name), found) for name, found in _error_slots(form, True).items()],
+        "error_slots": [
+            (slot_id(name), found)
+            for name, found in _error_slots(form, True).items()
+            if name not in _OTHER_LAYOUT[form["layout"].value() == STEPS]
+        ],
         # Every slot, the empty ones too: a finding the author just fixed goes away.
         "lint_slots": [
             (lint_slot_id(name), found) for name, found in lint_slots(draft, form).items()
