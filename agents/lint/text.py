@@ -313,5 +313,5 @@ def estimate_tokens(text: str) -> int:
     """Tokens ``text`` costs a Claude model, estimated without a tokenizer (see ESTIMATE_METHOD)."""
     if not text:
         return 0
-    cjk = len(_CJK_RE.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK_RE.findall(text))  # isascii() reads no character
     return cjk + math.ceil((len(text) - cjk) / CHARS_PER_TOKEN)
