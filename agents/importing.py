@@ -511,6 +511,7 @@ class _NewAgent:
     parsed: agentfile.ParsedFile
     result: ImportResult
     slug: str = ""
+    as_rendered: bool = False  # the file's bytes are its rendered text: ``parsed`` parses that
 
 
 def _import_chunk(
@@ -523,7 +524,11 @@ def _import_chunk(
         if entry.error is None
     }
     if not options.get("dry_run"):
-        new = [_NewAgent(n, *read) for n, read in reads.items() if isinstance(read, tuple)]
+        new = [
+            _NewAgent(n, *read, as_rendered=chunk[n].data == read[1].new_text.encode())
+            for n, read in reads.items()
+            if isinstance(read, tuple)
+        ]
         new = _creatable(chunk, new, options.get("actor"))  # type: ignore[arg-type]
         if new and _create_together(new, registry, options):
             for file in new:
@@ -627,6 +632,7 @@ def _create_together(
             file.result.new_text,
             agentfile.split_tools(parsed.frontmatter.get("tools")),
             _revision_note(file.result.source),
+            parsed if file.as_rendered else None,
         )
         for (agent, parsed), file in zip(pairs, files, strict=True)
     ]

@@ -261,12 +261,15 @@ def record_revision(
 
 @dataclass(frozen=True)
 class NewFile:
-    """A new agent's first file, as the importer rendered it: its text, tools line and note."""
+    """A new agent's first file, as the importer rendered it: its text, tools line and note;
+    and ``agentfile.parse(text)`` when the importer has it (the file came as it renders), so
+    that lint does not parse it again."""
 
     agent: Agent
     text: str
     tools: list[str]
     note: str
+    parsed: agentfile.ParsedFile | None = None
 
 
 def record_new_agents(
@@ -307,7 +310,7 @@ def record_new_agents(
             author=user,
             note=file.note,
             created_at=now,
-            **report.lint_record(file.text, registry),
+            **report.lint_record(file.text, registry, parsed=file.parsed),
         )
         for file in files
     )

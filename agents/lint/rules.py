@@ -195,11 +195,15 @@ def parse_for_lint(
         parsed = agentfile.parse(text, filename)
     except agentfile.AgentFileError as exc:
         return finding("unreadable", exc.message, exc.line, None)
+    return parsed, body_line(text, parsed)
+
+
+def body_line(text: str | bytes, parsed: agentfile.ParsedFile) -> int:
+    """The line of ``text`` its body starts on (``parsed`` is ``agentfile.parse(text)``)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    body_line = text[: len(text) - len(parsed.body)].count("\n") + 1
-    return parsed, body_line
+    return text[: len(text) - len(parsed.body)].count("\n") + 1
 
 
 def lint(
