@@ -1045,13 +1045,21 @@ def split_body(body: str) -> list[BodyPart]:
     return parts
 
 
+# A line after the first that may be a heading: a section can start nowhere else.
+_LATER_HEADING = ("\n#", "\n #", "\n  #", "\n   #")
+
+
 def _sections(body: str) -> list[str]:
+    if not any(start in body for start in _LATER_HEADING):
+        return [body] if body else []  # one section (most of what the importer cuts again)
     lines = body.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     sections: list[list[str]] = [[]]
     fence: str | None = None
     for line in lines:
-        fence_match = _FENCE_RE.match(line)
+        # Cheap tests first: a fence or a heading starts within a line's first four characters.
+        start = line[:4]
+        fence_match = ("`" in start or "~" in start) and _FENCE_RE.match(line)
         if fence_match:
             marker = fence_match.group(1)
             if fence is None:
@@ -1060,6 +1068,7 @@ def _sections(body: str) -> list[str]:
                 fence = None
         elif (
             fence is None
+            and "#" in start
             and line.endswith("\n")
             and _HEADING_RE.match(line.rstrip("\n"))
             # Blank lines before a heading stay with it rather than stand alone.

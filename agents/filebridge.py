@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from . import agentfile
 from .models import Agent, AgentTool, InstructionStep, Section
@@ -128,6 +128,9 @@ def render_parts(agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]
 # savepoint instead of four.
 
 
+Row = dict[str, Any]  # a new row's values by field name; the others take their defaults
+
+
 @transaction.atomic(savepoint=False)
 def apply_file(agent: Agent, parsed: agentfile.ParsedFile) -> None:
     """Make this agent (saved or not) hold exactly what the parsed file says."""
@@ -144,17 +147,15 @@ def create_agents(pairs: list[tuple[Agent, agentfile.ParsedFile]]) -> None:
     for agent, parsed in pairs:
         set_file_fields(agent, parsed)
     Agent.objects.bulk_create([agent for agent, _ in pairs])
-    tools: list[AgentTool] = []
-    sections: list[Section] = []
-    steps: list[InstructionStep] = []
+    tools: list[Row] = []
+    sections: list[Row] = []
+    steps: list[Row] = []
     for agent, parsed in pairs:
         more_tools, more_sections, more_steps = row_objects(agent, *file_rows(parsed))
         tools += more_tools
         sections += more_sections
         steps += more_steps
-    AgentTool.objects.bulk_create(tools)
-    Section.objects.bulk_create(sections)
-    InstructionStep.objects.bulk_create(steps)
+    insert_rows(tools, sections, steps)
 
 
 def set_file_fields(agent: Agent, parsed: agentfile.ParsedFile) -> None:
@@ -217,34 +218,32 @@ def write_rows(
         agent.tool_entries.all().delete()
         agent.sections.all().delete()
         agent.steps.all().delete()
-    tool_rows, sections, steps = row_objects(agent, tools, parts)
-    AgentTool.objects.bulk_create(tool_rows)
-    Section.objects.bulk_create(sections)
-    InstructionStep.objects.bulk_create(steps)
+    insert_rows(*row_objects(agent, tools, parts))
 
 
 def row_objects(
     agent: Agent, tools: list[str], parts: list[agentfile.BodyPart]
-) -> tuple[list[AgentTool], list[Section], list[InstructionStep]]:
-    """The agent's tool, section and step rows for these tools and this body (not saved)."""
+) -> tuple[list[Row], list[Row], list[Row]]:
+    """The agent's tool, section and step rows for these tools and this body (not saved): for
+    ``insert_rows``, which saves them (AgentTool, Section, InstructionStep)."""
     tool_rows = [
-        AgentTool(agent=agent, position=position, name=name)
+        {"agent_id": agent.pk, "position": position, "name": name}
         for position, name in enumerate(tools, 1)
     ]
-    sections: list[Section] = []
-    steps: list[InstructionStep] = []
+    sections: list[Row] = []
+    steps: list[Row] = []
     for part in parts:
         if part.is_steps and not steps:
             sections.append(
-                Section(
-                    agent=agent,
-                    position=len(sections) + 1,
-                    kind=Section.Kind.STEPS,
-                    tight=part.tight,
-                )
+                {
+                    "agent_id": agent.pk,
+                    "position": len(sections) + 1,
+                    "kind": Section.Kind.STEPS,
+                    "tight": part.tight,
+                }
             )
             steps = [
-                InstructionStep(agent=agent, position=n, title=step.title, text=step.text)
+                {"agent_id": agent.pk, "position": n, "title": step.title, "text": step.text}
                 for n, step in enumerate(part.steps, 1)
             ]
         else:
@@ -252,10 +251,40 @@ def row_objects(
                 agentfile.render_steps(part.steps, part.tight) if part.is_steps else part.markdown
             )
             sections += [
-                Section(agent=agent, position=len(sections) + 1 + n, markdown=markdown)
+                {"agent_id": agent.pk, "position": len(sections) + 1 + n, "markdown": markdown}
                 for n, markdown in enumerate(agentfile.markdown_sections(text))
             ]
     return tool_rows, sections, steps
+
+
+def insert_rows(tools: list[Row], sections: list[Row], steps: list[Row]) -> None:
+    """Save new tool, section and step rows: each kind in one INSERT executed for every row.
+
+    What ``bulk_create`` writes (each value prepared by its model field, defaults for the
+    fields a row leaves out), without what these rows do not need: model objects, their
+    primary keys read back, checks of their related objects (the agent is saved). For the
+    importer, ``bulk_create`` spent ~60 us a row in Python building SQL, SQLite ~10.
+    """
+    connection = connections[router.db_for_write(Section)]
+    quote = connection.ops.quote_name
+    for model, rows in ((AgentTool, tools), (Section, sections), (InstructionStep, steps)):
+        if not rows:
+            continue
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        defaults = {field.attname: field.get_default() for field in fields}
+        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        # The names come from the model, quoted; the values are parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+        values = [
+            [
+                field.get_db_prep_save(row.get(field.attname, defaults[field.attname]), connection)
+                for field in fields
+            ]
+            for row in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, values)
 
 
 def _fits(value: Any, types: tuple[type, ...]) -> bool:

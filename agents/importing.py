@@ -336,6 +336,7 @@ def import_file(
         parsed,
         result,
         Agent.objects.for_export().filter(name=result.name).first(),
+        registry=registry,
         update=update,
         dry_run=dry_run,
         owner=owner,
@@ -350,6 +351,7 @@ def _import_read(
     result: ImportResult,
     existing: Agent | None,
     *,
+    registry: dict[str, str | None] | None = None,
     update: bool = False,
     dry_run: bool = False,
     owner: AbstractBaseUser | None = None,
@@ -399,6 +401,7 @@ def _import_read(
                 text=new_text,
                 tools=agentfile.split_tools(parsed.frontmatter.get("tools")),
                 publish="Published on import (--publish)" if publish else None,
+                registry=registry,
             )
     except IntegrityError:
         # Someone created the same name between our check and our save.
@@ -508,6 +511,7 @@ class _NewAgent:
     parsed: agentfile.ParsedFile
     result: ImportResult
     slug: str = ""
+    as_rendered: bool = False  # the file's bytes are its rendered text: ``parsed`` parses that
 
 
 def _import_chunk(
@@ -520,9 +524,13 @@ def _import_chunk(
         if entry.error is None
     }
     if not options.get("dry_run"):
-        new = [_NewAgent(n, *read) for n, read in reads.items() if isinstance(read, tuple)]
+        new = [
+            _NewAgent(n, *read, as_rendered=chunk[n].data == read[1].new_text.encode())
+            for n, read in reads.items()
+            if isinstance(read, tuple)
+        ]
         new = _creatable(chunk, new, options.get("actor"))  # type: ignore[arg-type]
-        if new and _create_together(new, options):
+        if new and _create_together(new, registry, options):
             for file in new:
                 results[file.position] = file.result
     # The others one by one, in order, each on its own savepoint (import_file's way), with the
@@ -548,7 +556,14 @@ def _import_chunk(
             if names[result.name] == 1
             else Agent.objects.for_export().filter(name=result.name).first()
         )
-        results[n] = _import_read(parsed, result, existing, path=entry.path, **options)  # type: ignore[arg-type]
+        results[n] = _import_read(
+            parsed,
+            result,
+            existing,
+            registry=registry,
+            path=entry.path,
+            **options,  # type: ignore[arg-type]
+        )
     return results  # type: ignore[return-value]
 
 
@@ -592,7 +607,9 @@ def _creatable(
     return [file for file in files if not {file.result.name, file.slug, file.result.path} & busy]
 
 
-def _create_together(files: list[_NewAgent], options: dict[str, object]) -> bool:
+def _create_together(
+    files: list[_NewAgent], registry: dict[str, str | None], options: dict[str, object]
+) -> bool:
     """Create the agents of these files in a few queries for all of them (their rows, first
     revisions, events and, with ``publish``, their publication), on one savepoint; False when
     the database refused any of them: nothing of the batch is saved then, and the files are
@@ -615,6 +632,7 @@ def _create_together(files: list[_NewAgent], options: dict[str, object]) -> bool
             file.result.new_text,
             agentfile.split_tools(parsed.frontmatter.get("tools")),
             _revision_note(file.result.source),
+            parsed if file.as_rendered else None,
         )
         for (agent, parsed), file in zip(pairs, files, strict=True)
     ]
@@ -622,7 +640,9 @@ def _create_together(files: list[_NewAgent], options: dict[str, object]) -> bool
     try:
         with transaction.atomic():
             filebridge.create_agents(pairs)
-            workflow.record_new_agents(new_files, options.get("actor"), publish=publish)
+            workflow.record_new_agents(
+                new_files, options.get("actor"), publish=publish, registry=registry
+            )
     except (DatabaseError, OverflowError, WorkflowError, PermissionDenied):
         return False
     return True

@@ -204,6 +204,7 @@ def record_revision(
     text: str | None = None,
     tools: list[str] | None = None,
     publish: str | None = None,
+    registry: dict[str, str | None] | None = None,
 ) -> Revision | None:
     """Store the agent's file as a new revision if it changed; an edit moves it to draft.
 
@@ -215,6 +216,7 @@ def record_revision(
     has just applied to the agent (the importer has both): the agent and its rows are then not
     read back to render them again. ``publish``: publish the new revision at once, in the same
     step and with this comment (the operator's ``--publish``; refused to anyone else).
+    ``registry``: ``Tool.registry()``, for lint, when the caller has it loaded already.
     """
     with transaction.atomic():
         _lock_row(agent)
@@ -248,7 +250,7 @@ def record_revision(
             sha256=hashlib.sha256(text.encode()).hexdigest(),
             author=user,
             note=note,
-            **report.lint_record(text, Tool.registry()),
+            **report.lint_record(text, registry if registry is not None else Tool.registry()),
         )
         # The row is held: the steps are taken without reading it, or the revision, again.
         _take(agent, steps[0], user, note.strip(), revision, {"latest_revision": revision})
@@ -259,19 +261,28 @@ def record_revision(
 
 @dataclass(frozen=True)
 class NewFile:
-    """A new agent's first file, as the importer rendered it: its text, tools line and note."""
+    """A new agent's first file, as the importer rendered it: its text, tools line and note;
+    and ``agentfile.parse(text)`` when the importer has it (the file came as it renders), so
+    that lint does not parse it again."""
 
     agent: Agent
     text: str
     tools: list[str]
     note: str
+    parsed: agentfile.ParsedFile | None = None
 
 
-def record_new_agents(files: list[NewFile], user: Any, publish: str | None = None) -> None:
+def record_new_agents(
+    files: list[NewFile],
+    user: Any,
+    publish: str | None = None,
+    registry: dict[str, str | None] | None = None,
+) -> None:
     """The first revision of each of these agents and the "create" step, then, with
     ``publish``, the operator's publication: what ``record_revision`` does for one agent, for a
     batch of agents created in this transaction (nobody else sees them yet, so there is no row
-    to wait for, and no earlier revision). A few queries for the whole batch.
+    to wait for, and no earlier revision), lint's findings included. A few queries for the
+    whole batch. ``registry``: ``Tool.registry()``, when the caller has it loaded already.
     """
     steps = [TRANSITIONS[Event.Action.CREATE]]
     if publish:
@@ -283,6 +294,7 @@ def record_new_agents(files: list[NewFile], user: Any, publish: str | None = Non
             refused = _permits(file.agent, rule, user)
             if refused:
                 raise PermissionDenied(refused)
+    registry = registry if registry is not None else Tool.registry()
     now = timezone.now()
     revisions = Revision.objects.bulk_create(
         Revision(
@@ -298,6 +310,7 @@ def record_new_agents(files: list[NewFile], user: Any, publish: str | None = Non
             author=user,
             note=file.note,
             created_at=now,
+            **report.lint_record(file.text, registry, parsed=file.parsed),
         )
         for file in files
     )

@@ -37,14 +37,16 @@ def test_importing_one_new_published_file_takes_a_fixed_short_list_of_queries():
     # the file's own BEGIN/COMMIT are a SAVEPOINT/RELEASE here):
     #  1 the agent of that name, if any          2 another agent publishing that name?
     #  3 BEGIN (the file's own savepoint)        4 slugs taken  5 paths taken
-    #  6 INSERT agent  7 INSERT tools  8 INSERT sections  9 INSERT steps
-    # 10 SAVEPOINT (the revision and its steps)  11 the agent's row, held (SELECT FOR UPDATE)
-    # 12 INSERT revision  13 UPDATE agent: latest revision, draft  14 INSERT event "create"
-    # 15 UPDATE agent: published  16 INSERT event "publish"  17 RELEASE SAVEPOINT  18 COMMIT
+    #  6 INSERT agent  7 INSERT tools  8 INSERT sections (one executemany each; this file's
+    #    numbered list stays Markdown, so no steps)
+    #  9 SAVEPOINT (the revision and its steps)  10 the agent's row, held (SELECT FOR UPDATE)
+    # 11 INSERT revision (its lint columns worked out with the registry the importer loaded,
+    #    not queried again)  12 INSERT event "create"  13 UPDATE agent: latest revision, draft
+    # 14 INSERT event "publish"  15 UPDATE agent: published  16 RELEASE SAVEPOINT  17 COMMIT
     # No DELETE (the agent is new: it has no rows to replace), no reading the agent or its
     # rows back to render the file (the importer rendered it from the file), one savepoint.
     count = assert_same_query_count(import_one, lambda: AgentFactory.create_batch(5, steps=3))
-    assert count <= 18
+    assert count <= 17
     sql = queries_of(import_one)
     assert not [query for query in sql if query.startswith("DELETE")]
     assert len([query for query in sql if query.startswith("SAVEPOINT")]) <= 2  # 3 and 10
@@ -108,6 +110,11 @@ def snapshot() -> list[tuple]:
                 filebridge.render(agent),
                 agent.latest_revision.text,
                 agent.latest_revision.tools,
+                (
+                    agent.latest_revision.lint_errors,
+                    agent.latest_revision.lint_warnings,
+                    agent.latest_revision.lint_findings,
+                ),
                 agent.published_revision_id == agent.latest_revision_id,
                 [(e.action, e.from_status, e.to_status, e.comment) for e in agent.events.all()],
             )
@@ -145,3 +152,40 @@ def test_a_batch_ends_as_its_files_imported_one_by_one_would(update):
     # Files sharing a name (the corpus has such): the second one is a conflict, or an update.
     assert [line for line in together if line.startswith(("conflict", "updated"))]
     assert created_together == created_one_by_one
+
+
+# "Bash" in lower case: an unknown tool (a warning), so no tool Claude Code knows (an error), and
+# a prompt that runs tests without Bash (a warning).
+LINTED = (
+    b"---\nname: shell-runner\ndescription: Use when a command must run.\ntools: bash\n---\n\n"
+    b"You run the tests.\n"
+)
+
+
+def stored_lint(name: str) -> tuple:
+    revision = Agent.objects.get(name=name).latest_revision
+    return revision.lint_errors, revision.lint_warnings, revision.lint_findings
+
+
+def test_agents_created_by_a_batch_store_what_lint_says_as_one_file_alone_would():
+    from django.db import transaction
+
+    entries = [
+        Entry("a.md", new_file("first-agent"), path="a.md"),
+        Entry("runner.md", LINTED, path="runner.md"),
+        Entry("c.md", new_file("third-agent"), path="c.md"),
+    ]
+    with transaction.atomic():
+        assert [r.outcome for r in import_many(entries, publish=True)] == [Outcome.CREATED] * 3
+        together = stored_lint("shell-runner")
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        # One file on its own goes through workflow.record_revision.
+        assert import_file("runner.md", LINTED, publish=True).outcome == Outcome.CREATED
+        alone = stored_lint("shell-runner")
+        transaction.set_rollback(True)
+
+    assert together == alone
+    errors, warnings, findings = together
+    assert (errors, warnings) == (1, 2)
+    assert [f["rule"] for f in findings] == ["no-usable-tools", "prompt-needs-bash", "unknown-tool"]

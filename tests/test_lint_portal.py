@@ -101,6 +101,32 @@ def test_the_migration_lints_the_revisions_that_exist(author):
     assert second.findings == lint_text(second.text)
 
 
+def test_the_migration_lints_again_the_revisions_stored_without_findings(author):
+    agent = read_only_agent(author)
+    grant(agent, "Read", "Write")
+    risky = saved(agent, author)
+    grant(agent, "Read")
+    clean = saved(agent, author)
+    grant(agent, "Frobnicate")
+    broken = saved(agent, author)
+    assert clean.findings == []
+    # As a batch import stored them before the fix: no lint columns for the first two.
+    Revision.objects.filter(pk__in=[risky.pk, clean.pk]).update(
+        lint_errors=0, lint_warnings=0, lint_findings=[]
+    )
+    # A revision that has its findings keeps them as they are (here: deliberately altered).
+    Revision.objects.filter(pk=broken.pk).update(lint_warnings=7)
+
+    import_module("agents.migrations.0017_relint_batch_imported").relint_empty(apps, None)
+
+    risky, clean, broken = (Revision.objects.get(pk=r.pk) for r in (risky, clean, broken))
+    assert [f.rule for f in risky.findings] == ["read-only-with-write-tools"]
+    assert (risky.lint_errors, risky.lint_warnings) == (0, 1)
+    assert risky.findings == lint_text(risky.text)
+    assert (clean.lint_errors, clean.lint_warnings, clean.findings) == (0, 0, [])
+    assert broken.lint_warnings == 7
+
+
 # --- approving ------------------------------------------------------------------------------------
 
 

@@ -9,18 +9,39 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import ERROR, INFO, RULES, SEVERITIES, WARNING, Finding, diff_findings, lint_text
+from .. import agentfile
+from .rules import (
+    ERROR,
+    INFO,
+    RULES,
+    SEVERITIES,
+    WARNING,
+    Finding,
+    body_line,
+    diff_findings,
+    lint,
+    lint_text,
+)
 
 _PLURAL = {ERROR: "errors", WARNING: "warnings", INFO: "notes"}
 _SINGULAR = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
-def lint_record(text: str, registry: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+def lint_record(
+    text: str,
+    registry: Mapping[str, str | None] | None = None,
+    *,
+    parsed: agentfile.ParsedFile | None = None,
+) -> dict[str, Any]:
     """The lint columns of a revision of ``text``: its error and warning counts and every
     finding (notes included) as JSON. One agent's file on its own: the rules about agents
     installed together (similar descriptions, the description budget) depend on the others and
-    are run by ``lint_agents`` and the command-line linter."""
-    return record_of(lint_text(text, registry=registry))
+    are run by ``lint_agents`` and the command-line linter.
+
+    ``parsed``: ``agentfile.parse(text)``, when the caller has it already (the importer)."""
+    if parsed is None:
+        return record_of(lint_text(text, registry=registry))
+    return record_of(lint(parsed, registry=registry, body_line=body_line(text, parsed)))
 
 
 def record_of(findings: Iterable[Finding]) -> dict[str, Any]:

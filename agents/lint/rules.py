@@ -195,11 +195,15 @@ def parse_for_lint(
         parsed = agentfile.parse(text, filename)
     except agentfile.AgentFileError as exc:
         return finding("unreadable", exc.message, exc.line, None)
+    return parsed, body_line(text, parsed)
+
+
+def body_line(text: str | bytes, parsed: agentfile.ParsedFile) -> int:
+    """The line of ``text`` its body starts on (``parsed`` is ``agentfile.parse(text)``)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    body_line = text[: len(text) - len(parsed.body)].count("\n") + 1
-    return parsed, body_line
+    return text[: len(text) - len(parsed.body)].count("\n") + 1
 
 
 def lint(
@@ -285,6 +289,7 @@ class _Agent:
             lambda m: "\n" * m.group(0).count("\n"), self.description
         )
         self.body_prose = words.prose(parsed.body)
+        self._said: dict[tuple[int, int], tuple[words.Phrase, int] | None] = {}
 
         self.tool_names = agentfile.split_tools(self.fm.get("tools"))
         self.wildcard = "*" in self.tool_names
@@ -335,6 +340,13 @@ class _Agent:
 
     def say(self, patterns: list, unless_before=None) -> tuple[words.Phrase, int] | None:
         """The first phrase of ``patterns`` in the description or the body, with its file line."""
+        # Several rules ask the same question (is it read-only? does it run commands?).
+        key = (id(patterns), id(unless_before))
+        if key not in self._said:
+            self._said[key] = self._say(patterns, unless_before)
+        return self._said[key]
+
+    def _say(self, patterns: list, unless_before=None) -> tuple[words.Phrase, int] | None:
         for source, in_description in ((self.description_prose, True), (self.body_prose, False)):
             phrase = words.find(patterns, source, unless_before=unless_before)
             if phrase:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from . import quick
 
 # --- Prose ----------------------------------------------------------------------------------
 
@@ -25,22 +28,52 @@ def prose(text: str) -> str:
     Keeping every line break keeps offsets meaningful: a match's line is the count of line breaks
     before it.
     """
-    text = _HTML_COMMENT_RE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    if "<!--" in text:
+        text = _HTML_COMMENT_RE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     out: list[str] = []
     fence: str | None = None
-    for line in text.split("\n"):
-        match = _FENCE_RE.match(line)
+    done = 0  # the text before this is in ``out``
+    for match in _fence_lines(text):
+        out.append(_blank(text[done : match.start()], fence))
+        marker = match.group(1)
+        if fence is None:
+            fence = marker
+        elif marker[0] == fence[0] and len(marker) >= len(fence):
+            fence = None
+        # The fence line itself is left out (its line break stays).
+        done = text.find("\n", match.end())
+        done = len(text) if done < 0 else done
+    out.append(_blank(text[done:], fence))
+    return "".join(out)
+
+
+_FENCE_LINE_RE = re.compile(_FENCE_RE.pattern, re.M)
+
+
+def _fence_lines(text: str) -> Iterator[re.Match[str]]:
+    """``_FENCE_LINE_RE.finditer(text)``: each line a fence opens or closes, in order. Looked
+    for where the text has three backticks or tildes, not tried at every character."""
+    starts = set()
+    for marker in ("```", "~~~"):
+        at = text.find(marker)
+        while at >= 0:
+            line_start = text.rfind("\n", 0, at) + 1
+            if at - line_start <= 3:
+                starts.add(line_start)
+            line_end = text.find("\n", at)
+            at = text.find(marker, line_end) if line_end >= 0 else -1
+    for line_start in sorted(starts):
+        match = _FENCE_LINE_RE.match(text, line_start)
         if match:
-            marker = match.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-            out.append("")
-        else:
-            # Bold and italic markers split phrases ("You are **read-only**").
-            out.append("" if fence else line.replace("**", "").replace("__", ""))
-    return "\n".join(out)
+            yield match
+
+
+def _blank(lines: str, fence: str | None) -> str:
+    """Whole lines of ``prose``'s text: only their line breaks inside a fence; elsewhere without
+    bold and italic markers, which split phrases ("You are **read-only**")."""
+    if fence:
+        return "\n" * lines.count("\n")
+    return lines.replace("**", "").replace("__", "")
 
 
 @dataclass(frozen=True)
@@ -62,7 +95,7 @@ def find(
     ``unless_before`` matches in the words just before (up to 60 characters on the same line)."""
     best: tuple[int, str] | None = None
     for pattern in patterns:
-        for match in pattern.finditer(text):
+        for match in quick.finditer(pattern, text):
             start = match.start()
             line_start = text.rfind("\n", 0, start) + 1
             if text.count("`", line_start, start) % 2:
@@ -257,7 +290,9 @@ TRIGGERS = [
 def says_when_to_use(description: str) -> bool:
     """Whether the description tells Claude when to delegate: a trigger phrase, or <example>
     blocks (each one is a situation where the agent should be used)."""
-    return bool(EXAMPLE_RE.search(description)) or any(p.search(description) for p in TRIGGERS)
+    return bool(EXAMPLE_RE.search(description)) or any(
+        quick.search(p, description) for p in TRIGGERS
+    )
 
 
 # --- Tokens ---------------------------------------------------------------------------------
@@ -278,5 +313,5 @@ def estimate_tokens(text: str) -> int:
     """Tokens ``text`` costs a Claude model, estimated without a tokenizer (see ESTIMATE_METHOD)."""
     if not text:
         return 0
-    cjk = len(_CJK_RE.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK_RE.findall(text))  # isascii() reads no character
     return cjk + math.ceil((len(text) - cjk) / CHARS_PER_TOKEN)
