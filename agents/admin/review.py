@@ -23,11 +23,11 @@ from ..forms.review import RequestChangesForm, ReviewCommentForm
 from ..lint import report
 from ..models import Agent, Event, Submission
 from ..workflow import StaleApproval, WorkflowError
-from .common import changed_lines, diff_details, portal_url
+from .common import QuickRowsAdmin, changed_lines, diff_details, portal_url
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(QuickRowsAdmin):
     """Agents waiting for review, each with its submitter and its diff against the published
     file; reviewers approve or send back here, one at a time or many at once."""
 
@@ -68,8 +68,8 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # The submitted file is the latest revision: an agent in review cannot be edited. Its
-        # number only: the texts are read when a submission is opened.
-        return Submission.objects.in_review().annotate(latest_number=F("latest_revision__number"))
+        # number only: the texts are read when a submission is opened (or ticked: selected).
+        return Submission.objects.for_queue()
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return ["submitted_at"]  # first come, first served
@@ -92,8 +92,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     def changes(self, submission: Submission) -> str:
         """A link to the review page, where the diff is built."""
         url = reverse("admin:agents_submission_change", args=[submission.pk])
-        published = submission.published_revision
-        against = f"r{published.number}" if published else "nothing published yet"
+        published = submission.published_number
+        against = f"r{published}" if published else "nothing published yet"
         return format_html(
             '<a href="{}">Review r{} against {}</a>', url, submission.latest_number, against
         )
@@ -296,6 +296,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         since the queue was shown is loaded too, as the queue showed it (in review), so that its
         transition fails and says why.
         """
+        # Whole rows, with the published file to diff against (the list loads only its columns).
+        queryset = queryset.defer(None).select_related("owner", "published_revision")
         submissions = list(with_latest_revision(queryset))
         if request.POST.get("select_across") == "1":
             return submissions
