@@ -23,8 +23,9 @@ from ..forms.agent import AgentAdminForm
 from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
 from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
 from ..workflow import WorkflowError
-from .common import QuickRowsAdmin, link_list, may_open_agents, portal_url
+from .common import link_list, may_open_agents, portal_url
 from .imports import import_page
+from .rows import QuickRowsAdmin
 from .trail import AgentFilter
 
 MCP_TOOLS = "mcp__"

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -23,7 +24,8 @@ from ..forms.review import RequestChangesForm, ReviewCommentForm
 from ..lint import report
 from ..models import Agent, Event, Submission
 from ..workflow import StaleApproval, WorkflowError
-from .common import QuickRowsAdmin, changed_lines, diff_details, portal_url
+from .common import changed_lines, diff_details, portal_url
+from .rows import QuickRowsAdmin
 
 
 @admin.register(Submission)
@@ -35,6 +37,8 @@ class SubmissionAdmin(QuickRowsAdmin):
     # approval, never for the whole list: a page of 100 diffs weighed 141 KB and most of the
     # list's time.
     list_display = ["name", "submitted_by", "submitted", "note", "changes"]
+    # Both open the review page: the list builds that link once a page (QuickRowsAdmin).
+    list_display_links = ["name", "changes"]
     search_fields = ["name", "description"]
     actions = ["approve_selected", "request_changes_selected"]
     show_full_result_count = False  # the queue is counted once, not twice
@@ -81,8 +85,15 @@ class SubmissionAdmin(QuickRowsAdmin):
         return submission.submitted_by_name or "operator"
 
     @admin.display(description="submitted", ordering="submitted_at")
-    def submitted(self, submission: Submission) -> Any:
-        return submission.submitted_at
+    def submitted(self, submission: Submission) -> str:
+        # As the agents' list writes its dates (and the portal's queue this one): the admin's
+        # localized date format cost more than the rest of the row.
+        if submission.submitted_at is None:
+            return "-"
+        local = timezone.localtime(submission.submitted_at)
+        return format_html(
+            '<time datetime="{}">{}</time>', local.isoformat(), f"{local:%Y-%m-%d %H:%M}"
+        )
 
     @admin.display(description="note")
     def note(self, submission: Submission) -> str:
@@ -90,13 +101,10 @@ class SubmissionAdmin(QuickRowsAdmin):
 
     @admin.display(description="changes against the published file")
     def changes(self, submission: Submission) -> str:
-        """A link to the review page, where the diff is built."""
-        url = reverse("admin:agents_submission_change", args=[submission.pk])
+        """What the review page (this column's link, where the diff is built) compares."""
         published = submission.published_number
         against = f"r{published}" if published else "nothing published yet"
-        return format_html(
-            '<a href="{}">Review r{} against {}</a>', url, submission.latest_number, against
-        )
+        return f"Review r{submission.latest_number} against {against}"
 
     def diff(self, submission: Submission) -> str:
         """The submitted file against the published one, folded (the bulk approval page)."""
