@@ -1,6 +1,6 @@
-"""The indexes of migration 0014 serve the queries the pages send, and the submission each agent
-keeps on its row (written by the submit step, filled by the migration for agents submitted
-before it).
+"""The indexes of migrations 0014 and 0017 serve the queries the pages send, and the submission
+each agent keeps on its row (written by the submit step, filled by the migration for agents
+submitted before it).
 
 The plans are PostgreSQL's. On tables this small the planner would rather read them whole, so
 each EXPLAIN runs with ``enable_seqscan`` off: what is checked is that the index matches the
@@ -102,6 +102,22 @@ def test_the_tool_filter_reads_the_index_on_the_tool_name(admin_client):
     plan = plan_of(sent_by(admin_client, address, "agents_agenttool"))
     assert "agents_agenttool_name" in plan, plan
     assert AgentTool._meta.get_field("name").db_index
+
+
+@pytest.mark.postgresql_only
+def test_the_tool_filter_counts_its_agents_from_the_listing_index_alone(admin_client):
+    AgentFactory.create_batch(3, tools=3)
+    # At 10,000 agents (vacuumed, as autovacuum keeps them), the count of ?tool=Bash:
+    #   Aggregate
+    #     ->  Hash Join  (agents_agent.id = u0.agent_id)
+    #           ->  Index Only Scan using agents_agent_listing on agents_agent
+    #                 Filter: ((status)::text <> 'archived'::text)
+    #           ->  Hash -> HashAggregate -> Bitmap Heap Scan on agents_agenttool u0
+    # The id in the listing index (migration 0017) spares the scan of the agents' wide rows:
+    # 2.5 ms instead of 15.
+    address = reverse("admin:agents_agent_changelist") + "?tool=Bash"
+    plan = plan_of(sent_by(admin_client, address, "COUNT("))
+    assert "Index Only Scan using agents_agent_listing" in plan, plan
 
 
 @pytest.mark.postgresql_only
