@@ -86,13 +86,22 @@ class AgentQuerySet(models.QuerySet):
     def for_changelist(self) -> AgentQuerySet:
         """The admin's list of agents: the columns it shows, with the owner and the tools (not
         the file's other values, nor the maintainers: the list shows neither)."""
+
+        # The revision numbers as subqueries (50 index probes), not joins: the list's count
+        # drops an unused subquery, but keeps a join, and with it would read the agents' rows
+        # instead of the listing index alone (the tool filter's count: 15 ms instead of 3).
+        def number_of(revision: str) -> models.Subquery:
+            return models.Subquery(
+                Revision.objects.filter(pk=models.OuterRef(revision)).order_by().values("number")
+            )
+
         return (
             self.select_related("owner")
             .prefetch_related("tool_entries")
             .defer(*FILE_ONLY_FIELDS)
             .annotate(
-                published_number=models.F("published_revision__number"),
-                latest_number=models.F("latest_revision__number"),
+                published_number=number_of("published_revision"),
+                latest_number=number_of("latest_revision"),
             )
         )
 

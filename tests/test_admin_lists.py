@@ -122,6 +122,17 @@ def test_the_agents_list_query_count_does_not_grow_searched_or_filtered(admin_cl
     assert count <= 6
 
 
+def test_the_filtered_lists_count_joins_nothing(admin_client):
+    AgentFactory.create_batch(3, tools=3)
+
+    sql = queries_of(lambda: admin_client.get(AGENTS, {"tool": "Read", "q": "agent"}))
+
+    # The revision numbers the rows show are no joins the count would keep: the count reads
+    # the agents' listing index alone on PostgreSQL (test_indexes.py).
+    [count] = [query for query in sql if "COUNT(" in query]
+    assert "JOIN" not in count, count
+
+
 def test_the_lists_do_not_load_what_only_the_file_needs(admin_client, author, reviewer):
     AgentFactory.create_batch(3, tools=2, owner=author)
     submitted(author, name="code-reviewer")
