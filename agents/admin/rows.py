@@ -103,6 +103,7 @@ class QuickRowsChangeList(ChangeList):
             empty = getattr(method, "empty_value_display", empty)
             boolean = getattr(method, "boolean", False)
         classes = "action-checkbox" if name == "action_checkbox" else f"field-{name}"
+        icons: dict[Any, str] = {}  # a boolean's icon, drawn once a page (static() a row)
 
         def cell(result: Any) -> str:
             nowrap = False
@@ -110,7 +111,12 @@ class QuickRowsChangeList(ChangeList):
                 value = method(result)
                 if isinstance(value, str) and value.strip() == "":
                     value = ""
-                shown = display_for_value(value, empty, boolean)
+                if boolean and value in (True, False, None):
+                    if value not in icons:
+                        icons[value] = display_for_value(value, empty, boolean)
+                    shown = icons[value]
+                else:
+                    shown = display_for_value(value, empty, boolean)
                 nowrap = isinstance(value, (datetime.date, datetime.time))
             elif field.is_relation:
                 value = getattr(result, field.name)
