@@ -38,6 +38,9 @@ Cell = Callable[[Any], str]  # a cell's HTML
 
 
 class QuickRowsChangeList(ChangeList):
+    """Django's ChangeList (the same queries, filters, sorting and pagination), whose rows are
+    written by ``rows()`` for the ``quick_result_list`` tag."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # "_changelist_filters=q%3Dpython": the row links carry it (url_for_result), as
@@ -99,6 +102,7 @@ class QuickRowsChangeList(ChangeList):
 
     def cell_writer(self, name: str, field: Any, method: Any, link: bool, tag: str) -> Cell:
         empty = self.model_admin.get_empty_value_display()
+        boolean = False
         if method is not None:
             empty = getattr(method, "empty_value_display", empty)
             boolean = getattr(method, "boolean", False)
