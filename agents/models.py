@@ -84,8 +84,9 @@ class AgentQuerySet(models.QuerySet):
         return self.select_related("owner").prefetch_related("tool_entries", "maintainers")
 
     def for_changelist(self) -> AgentQuerySet:
-        """The admin's list of agents: the columns it shows, with the owner and the tools (not
-        the file's other values, nor the maintainers: the list shows neither)."""
+        """The admin's list of agents: the columns it shows, with the owner (not the file's
+        other values, nor the maintainers: the list shows neither). The tools: ``with_tool_names``
+        on the page's agents."""
 
         # The revision numbers as subqueries (50 index probes), not joins: the list's count
         # drops an unused subquery, but keeps a join, and with it would read the agents' rows
@@ -97,7 +98,6 @@ class AgentQuerySet(models.QuerySet):
 
         return (
             self.select_related("owner")
-            .prefetch_related("tool_entries")
             .defer(*FILE_ONLY_FIELDS)
             .annotate(
                 published_number=number_of("published_revision"),
@@ -163,6 +163,19 @@ class AgentQuerySet(models.QuerySet):
             submitted_by_name=models.F("submission__actor_name"),
             submitted_note=models.F("submission__comment"),
         )
+
+
+def with_tool_names(agents: list[Agent]) -> list[Agent]:
+    """The agents, each with its tools' names in file order as ``listed_tools``: one query of
+    (agent, name) pairs, not an AgentTool row object each (some 300 for a page of 50 agents,
+    a fifth of the admin list's time)."""
+    names: dict[int, list[str]] = {agent.pk: [] for agent in agents}
+    pairs = AgentTool.objects.filter(agent__in=list(names)).order_by("agent_id", "position")
+    for agent_id, name in pairs.values_list("agent_id", "name"):
+        names[agent_id].append(name)
+    for agent in agents:
+        agent.listed_tools = names[agent.pk]
+    return agents
 
 
 # Addresses under /agents/ that are pages, not agents: an agent so named gets another slug.

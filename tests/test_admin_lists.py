@@ -114,7 +114,8 @@ def test_the_queue_still_approves_the_ticked_submissions(author, reviewer):
 def test_the_agents_list_query_count_does_not_grow_searched_or_filtered(admin_client, query):
     AgentFactory.create_batch(3, steps=4, tools=3)
     # session, user, tool registry (tool filter), count of the listed agents, page of agents
-    # (+owner, revision numbers), tools prefetch: 6. No maintainers (the list shows none).
+    # (+owner, revision numbers), the page's tool names (agent, name pairs): 6. No maintainers
+    # (the list shows none).
     count = assert_same_query_count(
         lambda: admin_client.get(AGENTS, query),
         lambda: AgentFactory.create_batch(30, steps=4, tools=3),

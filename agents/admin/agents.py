@@ -21,7 +21,16 @@ from django.utils.html import format_html
 from .. import agentfile, filebridge, merging, permissions, workflow
 from ..forms.agent import AgentAdminForm
 from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
-from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
+from ..models import (
+    Agent,
+    AgentTool,
+    Event,
+    InstructionStep,
+    Revision,
+    Section,
+    Tool,
+    with_tool_names,
+)
 from ..workflow import WorkflowError
 from .common import link_list, may_open_agents, portal_url
 from .imports import import_page
@@ -380,6 +389,9 @@ class AgentAdmin(QuickRowsAdmin):
             agents = agents.filter(visible)
         return agents
 
+    def prepare_rows(self, rows: list[Agent]) -> None:
+        with_tool_names(rows)
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -451,7 +463,9 @@ class AgentAdmin(QuickRowsAdmin):
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
-        names = filebridge.tool_names(obj)
+        names = getattr(obj, "listed_tools", None)
+        if names is None:
+            names = filebridge.tool_names(obj)
         if len(names) <= LISTED_TOOLS + 1:
             return ", ".join(names)
         shown = ", ".join(names[:LISTED_TOOLS])

@@ -55,6 +55,10 @@ class QuickRowsChangeList(ChangeList):
         )
         self.row_url = f"{url}?{filters}" if filters else url
 
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.model_admin.prepare_rows(list(self.result_list))  # fetched here, once
+
     def url_for_result(self, result: Any) -> str:
         return self.row_url.replace(ROW_KEY, str(quote(getattr(result, self.pk_attname))), 1)
 
@@ -155,6 +159,9 @@ class QuickRowsAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return QuickRowsChangeList
+
+    def prepare_rows(self, rows: list[Any]) -> None:
+        """Load what the page's rows show beside their own columns (their tools, say)."""
 
     def action_checkbox(self, obj: Any) -> str:
         return format_html(
