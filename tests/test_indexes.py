@@ -1,6 +1,6 @@
-"""The indexes of migration 0014 serve the queries the pages send, and the submission each agent
-keeps on its row (written by the submit step, filled by the migration for agents submitted
-before it).
+"""The indexes of migrations 0014 and 0017 serve the queries the pages send, and the submission
+each agent keeps on its row (written by the submit step, filled by the migration for agents
+submitted before it).
 
 The plans are PostgreSQL's. On tables this small the planner would rather read them whole, so
 each EXPLAIN runs with ``enable_seqscan`` off: what is checked is that the index matches the
@@ -102,6 +102,40 @@ def test_the_tool_filter_reads_the_index_on_the_tool_name(admin_client):
     plan = plan_of(sent_by(admin_client, address, "agents_agenttool"))
     assert "agents_agenttool_name" in plan, plan
     assert AgentTool._meta.get_field("name").db_index
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)  # VACUUM runs outside a transaction
+def test_the_tool_filter_counts_its_agents_from_the_listing_index_alone(admin_client):
+    # The planner prefers the index to the table only when the table is the larger read (wide
+    # rows, as real agents have) and vacuumed (a visibility map, as autovacuum keeps): 2,000
+    # agents with their prose, a third of them with Bash. At 10,000 agents, ?tool=Bash:
+    #   Aggregate
+    #     ->  Hash Join  (agents_agent.id = u0.agent_id)
+    #           ->  Index Only Scan using agents_agent_listing on agents_agent
+    #                 Filter: ((status)::text <> 'archived'::text)
+    #           ->  Hash -> HashAggregate -> Bitmap Heap Scan on agents_agenttool u0
+    # The id in the listing index (migration 0017) spares the scan of the agents' wide rows:
+    # 2.5 ms instead of 15. Without it no index holds both the status and the id.
+    prose = "Reviews code for correctness, security and style; explains each finding. " * 12
+    agents = Agent.objects.bulk_create(
+        Agent(name=f"agent-{n}", slug=f"agent-{n}", path=f"agent-{n}.md", description=prose)
+        for n in range(2000)
+    )
+    AgentTool.objects.bulk_create(
+        AgentTool(agent=agent, position=1, name="Bash" if n % 3 == 0 else "Read")
+        for n, agent in enumerate(agents)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE agents_agent, agents_agenttool")
+    address = reverse("admin:agents_agent_changelist") + "?tool=Bash"
+
+    sql = sent_by(admin_client, address, "COUNT(")
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    assert "Index Only Scan using agents_agent_listing" in plan, plan
 
 
 @pytest.mark.postgresql_only

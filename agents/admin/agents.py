@@ -17,15 +17,24 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
 
 from .. import agentfile, filebridge, merging, permissions, workflow
 from ..forms.agent import AgentAdminForm
 from ..forms.rows import AgentToolForm, AgentToolFormSet, PositionedForm, PositionedInlineFormSet
-from ..models import Agent, AgentTool, Event, InstructionStep, Revision, Section, Tool
+from ..models import (
+    Agent,
+    AgentTool,
+    Event,
+    InstructionStep,
+    Revision,
+    Section,
+    Tool,
+    with_tool_names,
+)
 from ..workflow import WorkflowError
 from .common import link_list, may_open_agents, portal_url
 from .imports import import_page
+from .rows import QuickRowsAdmin
 from .trail import AgentFilter
 
 MCP_TOOLS = "mcp__"
@@ -269,7 +278,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(QuickRowsAdmin):
     form = AgentAdminForm
     inlines = [AgentToolInline, InstructionStepInline, SectionInline]
     # Fits a 1,400-pixel screen beside the filters: the state says both the published and the
@@ -373,14 +382,15 @@ class AgentAdmin(admin.ModelAdmin):
     # --- loading
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
-        agents = super().get_queryset(request).for_listing()
+        # The list's rows; an agent's own page loads it whole (get_object).
+        agents = super().get_queryset(request).for_changelist()
         visible = permissions.drafts_filter(request.user)
         if visible is not None:
             agents = agents.filter(visible)
-        return agents.annotate(
-            published_number=F("published_revision__number"),
-            latest_number=F("latest_revision__number"),
-        )
+        return agents
+
+    def prepare_rows(self, rows: list[Agent]) -> None:
+        with_tool_names(rows)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -440,7 +450,10 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="description")
     def short_description(self, obj: Agent) -> str:
-        return Truncator(obj.description).chars(SHORT_DESCRIPTION)
+        # As Truncator(...).chars(SHORT_DESCRIPTION), at a tenth of its cost (no normalising of
+        # combining characters: a description cut one letter short is no loss).
+        text = obj.description
+        return text if len(text) <= SHORT_DESCRIPTION else text[: SHORT_DESCRIPTION - 1] + "…"
 
     @admin.display(description="state", ordering="status")
     def state(self, obj: Agent) -> str:
@@ -450,7 +463,9 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="tools")
     def tool_list(self, obj: Agent) -> str:
-        names = filebridge.tool_names(obj)
+        names = getattr(obj, "listed_tools", None)
+        if names is None:
+            names = filebridge.tool_names(obj)
         if len(names) <= LISTED_TOOLS + 1:
             return ", ".join(names)
         shown = ", ".join(names[:LISTED_TOOLS])

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -24,10 +25,11 @@ from ..lint import report
 from ..models import Agent, Event, Submission
 from ..workflow import StaleApproval, WorkflowError
 from .common import changed_lines, diff_details, portal_url
+from .rows import QuickRowsAdmin
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(QuickRowsAdmin):
     """Agents waiting for review, each with its submitter and its diff against the published
     file; reviewers approve or send back here, one at a time or many at once."""
 
@@ -35,6 +37,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     # approval, never for the whole list: a page of 100 diffs weighed 141 KB and most of the
     # list's time.
     list_display = ["name", "submitted_by", "submitted", "note", "changes"]
+    # Both open the review page: the list builds that link once a page (QuickRowsAdmin).
+    list_display_links = ["name", "changes"]
     search_fields = ["name", "description"]
     actions = ["approve_selected", "request_changes_selected"]
     show_full_result_count = False  # the queue is counted once, not twice
@@ -68,8 +72,8 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # The submitted file is the latest revision: an agent in review cannot be edited. Its
-        # number only: the texts are read when a submission is opened.
-        return Submission.objects.in_review().annotate(latest_number=F("latest_revision__number"))
+        # number only: the texts are read when a submission is opened (or ticked: selected).
+        return Submission.objects.for_queue()
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return ["submitted_at"]  # first come, first served
@@ -81,8 +85,15 @@ class SubmissionAdmin(admin.ModelAdmin):
         return submission.submitted_by_name or "operator"
 
     @admin.display(description="submitted", ordering="submitted_at")
-    def submitted(self, submission: Submission) -> Any:
-        return submission.submitted_at
+    def submitted(self, submission: Submission) -> str:
+        # As the agents' list writes its dates (and the portal's queue this one): the admin's
+        # localized date format cost more than the rest of the row.
+        if submission.submitted_at is None:
+            return "-"
+        local = timezone.localtime(submission.submitted_at)
+        return format_html(
+            '<time datetime="{}">{}</time>', local.isoformat(), f"{local:%Y-%m-%d %H:%M}"
+        )
 
     @admin.display(description="note")
     def note(self, submission: Submission) -> str:
@@ -90,13 +101,10 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description="changes against the published file")
     def changes(self, submission: Submission) -> str:
-        """A link to the review page, where the diff is built."""
-        url = reverse("admin:agents_submission_change", args=[submission.pk])
-        published = submission.published_revision
-        against = f"r{published.number}" if published else "nothing published yet"
-        return format_html(
-            '<a href="{}">Review r{} against {}</a>', url, submission.latest_number, against
-        )
+        """What the review page (this column's link, where the diff is built) compares."""
+        published = submission.published_number
+        against = f"r{published}" if published else "nothing published yet"
+        return f"Review r{submission.latest_number} against {against}"
 
     def diff(self, submission: Submission) -> str:
         """The submitted file against the published one, folded (the bulk approval page)."""
@@ -296,6 +304,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         since the queue was shown is loaded too, as the queue showed it (in review), so that its
         transition fails and says why.
         """
+        # Whole rows, with the published file to diff against (the list loads only its columns).
+        queryset = queryset.defer(None).select_related("owner", "published_revision")
         submissions = list(with_latest_revision(queryset))
         if request.POST.get("select_across") == "1":
             return submissions

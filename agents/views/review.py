@@ -64,15 +64,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     last_review = Event.objects.filter(agent=OuterRef("pk"), action__in=REVIEWS).order_by(
         "-created_at", "-pk"
     )
-    agents = (
-        Agent.objects.in_review()
-        .select_related("latest_revision")
-        .defer("latest_revision__text", "published_revision__text")
-        .annotate(
-            last_review_action=Subquery(last_review.values("action")[:1]),
-            last_review_number=Subquery(last_review.values("revision__number")[:1]),
-        )
-        .order_by("submitted_at", "pk")
+    agents = Agent.objects.for_queue().annotate(
+        last_review_action=Subquery(last_review.values("action")[:1]),
+        last_review_number=Subquery(last_review.values("revision__number")[:1]),
     )
     page = Paginator(agents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     for agent in page:
