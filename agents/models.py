@@ -308,7 +308,7 @@ class Agent(models.Model):
             # What lists filter on (not archived; published): counted from the index alone.
             # Status leads, so this index also serves every filter on the status alone. The id
             # last: a filter joined on the agent (the admin's tool filter) counts the agents
-            # it keeps from the index too, not from the wide rows (migration 0017).
+            # it keeps from the index too, not from the wide rows (migration 0018).
             models.Index(
                 fields=["status", "published_revision", "id"], name="agents_agent_listing"
             ),

@@ -1,4 +1,4 @@
-"""The indexes of migrations 0014 and 0017 serve the queries the pages send, and the submission
+"""The indexes of migrations 0014 and 0018 serve the queries the pages send, and the submission
 each agent keeps on its row (written by the submit step, filled by the migration for agents
 submitted before it).
 
@@ -115,7 +115,7 @@ def test_the_tool_filter_counts_its_agents_from_the_listing_index_alone(admin_cl
     #           ->  Index Only Scan using agents_agent_listing on agents_agent
     #                 Filter: ((status)::text <> 'archived'::text)
     #           ->  Hash -> HashAggregate -> Bitmap Heap Scan on agents_agenttool u0
-    # The id in the listing index (migration 0017) spares the scan of the agents' wide rows:
+    # The id in the listing index (migration 0018) spares the scan of the agents' wide rows:
     # 2.5 ms instead of 15. Without it no index holds both the status and the id.
     prose = "Reviews code for correctness, security and style; explains each finding. " * 12
     agents = Agent.objects.bulk_create(

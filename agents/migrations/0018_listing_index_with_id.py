@@ -13,7 +13,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0016_cache_table"),
+        ("agents", "0017_relint_batch_imported"),
     ]
 
     operations = [
