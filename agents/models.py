@@ -107,9 +107,9 @@ class AgentQuerySet(models.QuerySet):
 
     def for_queue(self) -> AgentQuerySet:
         """The review queues (admin and portal): agents in review, oldest submission first, each
-        with its submitter and note and the numbers of its submitted (latest) and published
-        revisions; no file's text nor the file's other values (diffs are built when a
-        submission is opened)."""
+        with its submitter and note, the numbers of its submitted (latest) and published
+        revisions and what lint said about the submitted one; no file's text nor the file's
+        other values (diffs are built when a submission is opened)."""
         return (
             self.filter(status=Agent.Status.IN_REVIEW)
             .defer(*FILE_ONLY_FIELDS)
@@ -118,6 +118,8 @@ class AgentQuerySet(models.QuerySet):
                 submitted_by_name=models.F("submission__actor_name"),
                 submitted_note=models.F("submission__comment"),
                 latest_number=models.F("latest_revision__number"),
+                latest_lint_errors=models.F("latest_revision__lint_errors"),
+                latest_lint_warnings=models.F("latest_revision__lint_warnings"),
                 published_number=models.F("published_revision__number"),
             )
             .order_by("submitted_at", "pk")

@@ -473,3 +473,31 @@ def test_the_catalog_filters_agents_with_warnings(author, reader, linted_agents)
     page = catalog(client_for(author), lint="nonsense")
     assert "Select a valid choice" in page  # said, not applied
     assert listed(page) == ["broken", "careful", "clean", "risky"]
+
+
+def test_the_review_queue_marks_submissions_lint_has_something_to_say_about(
+    author, reviewer, linted_agents
+):
+    for name in ("broken", "careful"):
+        workflow.transition(Agent.objects.get(name=name), "submit", author, comment="ready")
+    calm = read_only_agent(author, name="calm")
+    saved(calm, author)
+    workflow.transition(calm, "submit", author)
+
+    page = client_for(reviewer).get(reverse("agents:queue")).content.decode()
+
+    def queue_badge(name: str) -> str:
+        row = re.search(
+            rf'<li class="agent-item[^"]*">\s*<h2 [^>]*><a [^>]*>{name}</a>.*?</li>\s*</ul>',
+            page,
+            re.S,
+        )
+        assert row, f"no row {name}"
+        found = re.search(r'<a class="lint-badge[^"]*" href="([^"]*)">([^<]*)</a>', row.group(0))
+        return f"{found.group(2)} -> {found.group(1)}" if found else ""
+
+    assert (
+        queue_badge("broken") == "lint: 1 error, 1 warning -> /agents/broken/review/#lint-heading"
+    )
+    assert queue_badge("careful").startswith("lint: 1 warning -> ")
+    assert queue_badge("calm") == ""
