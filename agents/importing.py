@@ -16,7 +16,7 @@ import secrets
 import stat
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -358,11 +358,14 @@ def _import_read(
     actor: AbstractBaseUser | None = None,
     publish: bool = False,
     path: str = "",
+    published_elsewhere: bool = True,
 ) -> ImportResult:
     """``import_file`` once the file is read (``_read``) and the agent of its name loaded
-    (``existing``, with ``for_export()``; None when there is none)."""
+    (``existing``, with ``for_export()``; None when there is none). ``published_elsewhere``
+    False: the caller knows that no agent publishes a file under this name, so there is no
+    clash to look up."""
     name, new_text = result.name, result.new_text
-    clash = (existing or Agent()).published_name_clash(name)
+    clash = (existing or Agent()).published_name_clash(name) if published_elsewhere else ""
     if clash:
         line = parsed.line_of("name") or 1
         result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
@@ -543,6 +546,16 @@ def _import_chunk(
         if isinstance(read, tuple) and results[n] is None and names[read[1].name] == 1
     ]
     loaded = {agent.name: agent for agent in Agent.objects.for_export().filter(name__in=wanted)}
+    # The agents publishing their file under each of these names (Agent.published_name_clash,
+    # for all of them at once). The batch's own files cannot make another agent publish one of
+    # these names (publishing gives an agent its current name, and each of these names is the
+    # batch's only file of that name): a name no agent but the file's own publishes needs no
+    # lookup; the others are looked up again, one by one.
+    published: dict[str, set[int]] = defaultdict(set)
+    for published_name, pk in Agent.objects.filter(published_revision__name__in=wanted).values_list(
+        "published_revision__name", "pk"
+    ):
+        published[published_name].add(pk)
     for n, entry in enumerate(chunk):
         if results[n] is not None:
             continue
@@ -562,6 +575,8 @@ def _import_chunk(
             existing,
             registry=registry,
             path=entry.path,
+            published_elsewhere=names[result.name] > 1
+            or bool(published[result.name] - {existing.pk if existing else None}),
             **options,  # type: ignore[arg-type]
         )
     return results  # type: ignore[return-value]

@@ -252,3 +252,24 @@ def test_a_batch_of_new_files_takes_as_many_queries_for_few_files_as_for_many():
     few, many = query_counts(import_batch_of(3), import_batch_of(30))
     assert few == many
     assert Agent.objects.count() == 33
+
+
+def test_files_conflicting_with_saved_agents_take_as_many_queries_for_few_as_for_many():
+    # A second import of a folder: each file names an agent already there. Their agents are
+    # loaded together, and whether another agent publishes their name is asked once.
+    registry = Tool.registry()
+    entries = [Entry(f"a{n}.md", new_file(f"again-{n}"), path=f"a{n}.md") for n in range(33)]
+    list(import_many(entries, publish=True, registry=registry))
+    changed = [
+        Entry(e.source, e.data.replace(b"Checks", b"Looks at"), path=e.path) for e in entries
+    ]
+
+    def again(files: list[Entry]):
+        def run() -> None:
+            results = list(import_many(files, registry=registry))
+            assert [r.outcome for r in results] == [Outcome.CONFLICT] * len(files)
+
+        return run
+
+    few, many = query_counts(again(changed[:3]), again(changed[3:]))
+    assert few == many
