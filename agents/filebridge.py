@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 
-from . import agentfile
+from . import agentfile, bulk
 from .models import Agent, AgentTool, InstructionStep, Section
 
 # Frontmatter key -> (model field, the Python types its value may have). A value of another type
@@ -146,7 +146,7 @@ def create_agents(pairs: list[tuple[Agent, agentfile.ParsedFile]]) -> None:
     tools, sections and steps. What ``apply_file`` does for one, for a batch of new agents."""
     for agent, parsed in pairs:
         set_file_fields(agent, parsed)
-    Agent.objects.bulk_create([agent for agent, _ in pairs])
+    bulk.insert_objects([agent for agent, _ in pairs])
     tools: list[Row] = []
     sections: list[Row] = []
     steps: list[Row] = []

@@ -16,7 +16,7 @@ import secrets
 import stat
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -358,11 +358,14 @@ def _import_read(
     actor: AbstractBaseUser | None = None,
     publish: bool = False,
     path: str = "",
+    published_elsewhere: bool = True,
 ) -> ImportResult:
     """``import_file`` once the file is read (``_read``) and the agent of its name loaded
-    (``existing``, with ``for_export()``; None when there is none)."""
+    (``existing``, with ``for_export()``; None when there is none). ``published_elsewhere``
+    False: the caller knows that no agent publishes a file under this name, so there is no
+    clash to look up."""
     name, new_text = result.name, result.new_text
-    clash = (existing or Agent()).published_name_clash(name)
+    clash = (existing or Agent()).published_name_clash(name) if published_elsewhere else ""
     if clash:
         line = parsed.line_of("name") or 1
         result.outcome, result.error = Outcome.ERROR, agentfile.AgentFileError(clash, line)
@@ -534,15 +537,24 @@ def _import_chunk(
             for file in new:
                 results[file.position] = file.result
     # The others one by one, in order, each on its own savepoint (import_file's way), with the
-    # agents of their names loaded together beforehand; a name two files of the batch share is
-    # looked up again, as the first of them may have created or changed its agent.
-    names = Counter(read[1].name for read in reads.values() if isinstance(read, tuple))
-    wanted = [
-        read[1].name
-        for n, read in reads.items()
-        if isinstance(read, tuple) and results[n] is None and names[read[1].name] == 1
-    ]
+    # agents of their names loaded together beforehand. Only files of a name can change the
+    # agent of that name: a name two files of the batch share is looked up again for the
+    # second, as the first may have created or changed its agent.
+    wanted = {
+        read[1].name for n, read in reads.items() if isinstance(read, tuple) and results[n] is None
+    }
     loaded = {agent.name: agent for agent in Agent.objects.for_export().filter(name__in=wanted)}
+    # The agents publishing their file under each of these names (Agent.published_name_clash,
+    # for all of them at once). Until its second file, the batch's own files cannot make
+    # another agent publish a name (publishing gives an agent its current name, the name of the
+    # file published): a name no agent but the file's own publishes needs no lookup; the others
+    # are looked up again, one by one.
+    published: dict[str, set[int]] = defaultdict(set)
+    for published_name, pk in Agent.objects.filter(published_revision__name__in=wanted).values_list(
+        "published_revision__name", "pk"
+    ):
+        published[published_name].add(pk)
+    seen: set[str] = set()
     for n, entry in enumerate(chunk):
         if results[n] is not None:
             continue
@@ -551,10 +563,12 @@ def _import_chunk(
             results[n] = read or import_entry(entry, registry=registry, **options)  # type: ignore[arg-type]
             continue
         parsed, result = read
+        again = result.name in seen
+        seen.add(result.name)
         existing = (
-            loaded.get(result.name)
-            if names[result.name] == 1
-            else Agent.objects.for_export().filter(name=result.name).first()
+            Agent.objects.for_export().filter(name=result.name).first()
+            if again
+            else loaded.get(result.name)
         )
         results[n] = _import_read(
             parsed,
@@ -562,6 +576,8 @@ def _import_chunk(
             existing,
             registry=registry,
             path=entry.path,
+            published_elsewhere=again
+            or bool(published[result.name] - {existing.pk if existing else None}),
             **options,  # type: ignore[arg-type]
         )
     return results  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from . import agentfile, filebridge, lint, notifications, permissions
+from . import agentfile, bulk, filebridge, lint, notifications, permissions
 from .lint import report
 from .models import Agent, Event, Revision, Tool
 
@@ -296,7 +296,7 @@ def record_new_agents(
                 raise PermissionDenied(refused)
     registry = registry if registry is not None else Tool.registry()
     now = timezone.now()
-    revisions = Revision.objects.bulk_create(
+    revisions = [
         Revision(
             agent=file.agent,
             number=1,
@@ -313,7 +313,8 @@ def record_new_agents(
             **report.lint_record(file.text, registry, parsed=file.parsed),
         )
         for file in files
-    )
+    ]
+    bulk.insert_objects(revisions)
     events = []
     for file, revision in zip(files, revisions, strict=True):
         status = file.agent.status
@@ -326,7 +327,7 @@ def record_new_agents(
                     agent=file.agent,
                     revision=revision,
                     actor=user,
-                    # Event.save would fill it; bulk_create does not call save.
+                    # Event.save would fill it; insert_objects does not call save.
                     actor_name=user.get_username() if user is not None else "",
                     action=rule.name,
                     from_status=status,
@@ -340,7 +341,7 @@ def record_new_agents(
         file.agent.latest_revision = revision
         if publish:
             file.agent.published_revision = revision
-    Event.objects.bulk_create(events)
+    bulk.insert_objects(events)
     # One UPDATE for the batch (every agent ends in the same state), each agent pointing at its
     # revision 1: cheaper to build than bulk_update's CASE of one branch per agent.
     first = Subquery(Revision.objects.filter(agent=OuterRef("pk"), number=1).values("pk")[:1])

@@ -12,7 +12,7 @@ from agents.importing import Entry, Outcome, import_file, import_many
 from agents.models import Agent, Event, Tool
 
 from .factories import AgentFactory
-from .helpers import assert_same_query_count, queries_of
+from .helpers import assert_same_query_count, queries_of, query_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,87 @@ def test_agents_created_by_a_batch_store_what_lint_says_as_one_file_alone_would(
     errors, warnings, findings = together
     assert (errors, warnings) == (1, 2)
     assert [f["rule"] for f in findings] == ["no-usable-tools", "prompt-needs-bash", "unknown-tool"]
+
+
+def stored_columns() -> dict[str, list[tuple]]:
+    """Every column an import writes for agents, revisions and events, keys and clock times
+    aside (they differ from one import to the next), in a stable order."""
+    from agents.models import Revision
+
+    def values(model, order: str, skip: set[str]) -> list[tuple]:
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+        return list(model.objects.order_by(order, "pk").values_list(*fields))
+
+    times = {"id", "created_at", "updated_at"}
+    return {
+        "agents": values(Agent, "name", times | {"latest_revision_id", "published_revision_id"}),
+        "revisions": values(Revision, "name", times | {"agent_id"}),
+        "events": values(Event, "comment", times | {"agent_id", "revision_id"}),
+    }
+
+
+def test_agents_saved_together_store_every_column_as_one_file_saved_alone_would():
+    # The batch writes its agents, revisions and events as plain values (agents.bulk); one
+    # file alone goes through Model.save. JSON columns, defaults and booleans must agree.
+    from django.db import transaction
+
+    from .conftest import CORPUS, shared_file
+
+    files = sorted(p for p in shared_file(CORPUS).rglob("*.md") if p.is_file())[:60]
+    entries = [Entry(p.name, p.read_bytes(), path=p.relative_to(CORPUS).as_posix()) for p in files]
+    with transaction.atomic():
+        results = list(import_many(entries, publish=True))
+        together = stored_columns()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        for e in entries:
+            import_file(e.source, e.data, path=e.path, publish=True)
+        one_by_one = stored_columns()
+        transaction.set_rollback(True)
+
+    assert len([r for r in results if r.outcome == Outcome.CREATED]) > 40
+    assert together["agents"] == one_by_one["agents"]
+    assert together["revisions"] == one_by_one["revisions"]
+    assert together["events"] == one_by_one["events"]
+
+
+def test_a_batch_of_new_files_takes_as_many_queries_for_few_files_as_for_many():
+    registry = Tool.registry()
+    start = iter(range(0, 1000, 100))
+
+    def import_batch_of(size: int):
+        def run() -> None:
+            first = next(start)
+            entries = [
+                Entry(f"a{n}.md", new_file(f"batch-{n}"), path=f"a{n}.md")
+                for n in range(first, first + size)
+            ]
+            results = list(import_many(entries, publish=True, registry=registry))
+            assert [r.outcome for r in results] == [Outcome.CREATED] * size
+
+        return run
+
+    few, many = query_counts(import_batch_of(3), import_batch_of(30))
+    assert few == many
+    assert Agent.objects.count() == 33
+
+
+def test_files_conflicting_with_saved_agents_take_as_many_queries_for_few_as_for_many():
+    # A second import of a folder: each file names an agent already there. Their agents are
+    # loaded together, and whether another agent publishes their name is asked once.
+    registry = Tool.registry()
+    entries = [Entry(f"a{n}.md", new_file(f"again-{n}"), path=f"a{n}.md") for n in range(33)]
+    list(import_many(entries, publish=True, registry=registry))
+    changed = [
+        Entry(e.source, e.data.replace(b"Checks", b"Looks at"), path=e.path) for e in entries
+    ]
+
+    def again(files: list[Entry]):
+        def run() -> None:
+            results = list(import_many(files, registry=registry))
+            assert [r.outcome for r in results] == [Outcome.CONFLICT] * len(files)
+
+        return run
+
+    few, many = query_counts(again(changed[:3]), again(changed[3:]))
+    assert few == many

@@ -100,3 +100,21 @@ def test_migration_names_existing_revisions_after_their_file(django_db_blocker):
     import_module("agents.migrations.0007_revision_name").name_revisions(apps, None)
 
     assert list(agent.revisions.values_list("name", flat=True)) == ["code-reviewer"]
+
+
+def test_a_batch_import_may_not_take_a_name_still_published_by_a_renamed_one(renamed):
+    from agents.importing import Entry, import_many
+
+    other = REVIEWER.replace("name: code-reviewer", "name: style-checker")
+    results = list(
+        import_many(
+            [
+                Entry("reviewer.md", REVIEWER.encode(), path="reviewer.md"),
+                Entry("style.md", other.encode(), path="style.md"),
+            ]
+        )
+    )
+
+    assert [result.outcome for result in results] == ["error", "created"]
+    assert "the published name of the agent now called code-critic" in results[0].error.message
+    assert sorted(Agent.objects.values_list("name", flat=True)) == ["code-critic", "style-checker"]

@@ -1,0 +1,57 @@
+"""New model objects saved as plain values: what ``QuerySet.bulk_create`` writes, for the
+importer's batches, without its cost of building SQL value by value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+
+
+def insert_objects(objects: Sequence[Model]) -> None:
+    """Save these new objects of one model, setting their primary keys: ``bulk_create`` (each
+    value through its field's ``pre_save`` and ``get_db_prep_save``, no ``save()``, no signals),
+    in one multi-row ``INSERT ... RETURNING`` a batch of parameters.
+
+    ``bulk_create`` spent ~40 us an Agent in Python compiling values one expression at a time;
+    this the field calls alone. Backends that cannot return rows from a multi-row insert get
+    ``bulk_create`` itself.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    meta = model._meta
+    db = router.db_for_write(model)
+    connection = connections[db]
+    pk = meta.pk
+    fields = [field for field in meta.concrete_fields if field is not pk and not field.generated]
+    if not connection.features.can_return_rows_from_bulk_insert or any(
+        obj.pk is not None for obj in objects
+    ):
+        model._default_manager.using(db).bulk_create(objects)
+        return
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    returning, returning_params = connection.ops.return_insert_columns([pk])
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(fields, objects))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), size):
+            batch = objects[start : start + size]
+            params: list[object] = []
+            for obj in batch:
+                params += [
+                    field.get_db_prep_save(field.pre_save(obj, True), connection)
+                    for field in fields
+                ]
+            # The names come from the model, quoted; the values are parameters.
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} {returning}"  # noqa: S608, E501
+            cursor.execute(sql, params + list(returning_params))
+            for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
+                obj.pk = pk.to_python(value)
+                obj._state.adding = False
+                obj._state.db = db
