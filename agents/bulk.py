@@ -1,9 +1,11 @@
-"""New model objects saved as plain values: what ``QuerySet.bulk_create`` writes, for the
-importer's batches, without its cost of building SQL value by value."""
+"""New rows saved as plain values: what ``QuerySet.bulk_create`` writes, for the importer's
+batches, without its cost of building SQL value by value. ``insert_objects`` for model objects
+whose keys are needed afterwards; ``insert_values`` for rows given as values, nothing read back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model
@@ -55,3 +57,29 @@ def insert_objects(objects: Sequence[Model]) -> None:
                 obj.pk = pk.to_python(value)
                 obj._state.adding = False
                 obj._state.db = db
+
+
+def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Save new rows of ``model`` given as ``{attname: value}`` (defaults for the fields a row
+    leaves out), each value prepared by its model field: one INSERT executed for every row.
+    No model objects, no primary keys read back, no checks of related objects (the caller has
+    saved them)."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    defaults = {field.attname: field.get_default() for field in fields}
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # The names come from the model, quoted; the values are parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+    values = [
+        [
+            field.get_db_prep_save(row.get(field.attname, defaults[field.attname]), connection)
+            for field in fields
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
