@@ -66,14 +66,7 @@ def main() -> None:
     registry = Tool.registry()
 
     def floor() -> None:
-        for n, raw in enumerate(data):
-            try:
-                parsed = agentfile.parse(raw, filename=files[n].name)
-            except agentfile.AgentFileError:
-                continue
-            errors, _ = agentfile.validate(parsed.frontmatter, registry, strict=False)
-            if not errors:
-                agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
+        pages.import_floor(files, data, registry)
 
     floor_times = []
     for _ in range(3):

@@ -421,3 +421,18 @@ def print_plan(sql: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def import_floor(files: list[Path], data: list[bytes], registry: dict[str, str | None]) -> None:
+    """The floor of the import figures (``bench/scale.py``, ``bench/import_phases.py``): the
+    portal's own parse + validate + render of the corpus files, without a database."""
+    from agents import agentfile
+
+    for n, raw in enumerate(data):
+        try:
+            parsed = agentfile.parse(raw, filename=files[n].name)
+        except agentfile.AgentFileError:
+            continue
+        errors, _ = agentfile.validate(parsed.frontmatter, registry, strict=False)
+        if not errors:
+            agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)

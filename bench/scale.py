@@ -162,7 +162,6 @@ def import_figure(corpus: Path) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from agents import agentfile
     from agents.importing import import_file
     from agents.models import Tool
 
@@ -172,14 +171,7 @@ def import_figure(corpus: Path) -> dict[str, Any]:
     registry = Tool.registry()
 
     def floor() -> None:
-        for n, raw in enumerate(data):
-            try:
-                parsed = agentfile.parse(raw, filename=files[n].name)
-            except agentfile.AgentFileError:
-                continue
-            errors, _ = agentfile.validate(parsed.frontmatter, registry, strict=False)
-            if not errors:
-                agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
+        pages.import_floor(files, data, registry)
 
     floor_seconds = min(timed(floor) for _ in range(3))
     start = time.perf_counter()
