@@ -61,8 +61,7 @@ def main() -> None:
     from agents.models import Tool
 
     call_command("migrate", verbosity=0)
-    files = sorted(p for p in corpus.rglob("*.md") if p.is_file())
-    data = [p.read_bytes() for p in files]
+    files, data = pages.corpus_files(corpus)
     registry = Tool.registry()
 
     def floor() -> None:

@@ -423,6 +423,12 @@ if __name__ == "__main__":
     main()
 
 
+def corpus_files(corpus: Path) -> tuple[list[Path], list[bytes]]:
+    """The corpus's .md files, in path order, and their bytes (read once, before timing)."""
+    files = sorted(p for p in corpus.rglob("*.md") if p.is_file())
+    return files, [p.read_bytes() for p in files]
+
+
 def import_floor(files: list[Path], data: list[bytes], registry: dict[str, str | None]) -> None:
     """The floor of the import figures (``bench/scale.py``, ``bench/import_phases.py``): the
     portal's own parse + validate + render of the corpus files, without a database."""

@@ -166,8 +166,7 @@ def import_figure(corpus: Path) -> dict[str, Any]:
     from agents.models import Tool
 
     call_command("migrate", verbosity=0)
-    files = sorted(p for p in corpus.rglob("*.md") if p.is_file())
-    data = [p.read_bytes() for p in files]
+    files, data = pages.corpus_files(corpus)
     registry = Tool.registry()
 
     def floor() -> None:

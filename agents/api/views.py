@@ -122,6 +122,7 @@ def detail_data(agent: Agent, request: Request) -> dict[str, Any]:
     sees = permissions.can_see_drafts(user, agent)
     published = agent.published_revision
     draft = Draft.of(agent) if sees else editing.from_file(agent, published.text)
+    shown_revision = agent.latest_revision if sees else published  # what lint is said about
     shown = draft.agent
     sections, steps = s.body_data(draft.parts)
     data = {field: getattr(shown, field) for field in (*s.TEXT_FIELDS, *s.JSON_FIELDS)}
@@ -143,8 +144,8 @@ def detail_data(agent: Agent, request: Request) -> dict[str, Any]:
                 agent.latest_revision.number if sees and agent.latest_revision else None
             ),
             "allowed_actions": workflow.allowed_actions(agent, user),
-            **lint_counts(agent.latest_revision if sees else published),
-            "lint_findings": (agent.latest_revision if sees else published).lint_findings,
+            **lint_counts(shown_revision),
+            "lint_findings": shown_revision.lint_findings if shown_revision else [],
             "created_at": agent.created_at,
             "changed_at": agent.updated_at if sees else published.created_at,
             "url": request.build_absolute_uri(api_url("api:agent", agent)),
