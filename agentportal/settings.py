@@ -159,6 +159,15 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # psycopg prepares a query once a connection has run it this many times; Django's cursors
+    # bind parameters on the client and are never prepared, so only the one-file download's
+    # query is (distribution.files.published_file: planning was most of its time). Set
+    # DATABASE_PREPARED_STATEMENTS=0 behind a pooler in transaction mode that cannot follow
+    # prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write transactions take the database lock when they begin, so two of them cannot both
     # read an agent and then both save it (PostgreSQL uses row locks for the same guarantee).

@@ -16,7 +16,7 @@ import secrets
 import stat
 import zipfile
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -538,23 +538,23 @@ def _import_chunk(
                 results[file.position] = file.result
     # The others one by one, in order, each on its own savepoint (import_file's way), with the
     # agents of their names loaded together beforehand. Only files of a name can change the
-    # agent of that name: a name two files of the batch share is looked up again for the
-    # second, as the first may have created or changed its agent.
+    # agent of that name: once a file of the batch may have created or changed it, the later
+    # files of that name look it up again. A conflict or an unchanged file saves nothing.
     wanted = {
         read[1].name for n, read in reads.items() if isinstance(read, tuple) and results[n] is None
     }
     loaded = {agent.name: agent for agent in Agent.objects.for_export().filter(name__in=wanted)}
     # The agents publishing their file under each of these names (Agent.published_name_clash,
-    # for all of them at once). Until its second file, the batch's own files cannot make
-    # another agent publish a name (publishing gives an agent its current name, the name of the
-    # file published): a name no agent but the file's own publishes needs no lookup; the others
-    # are looked up again, one by one.
+    # for all of them at once). Until a file of the name saves, the batch's own files cannot
+    # make another agent publish it (publishing gives an agent its current name, the name of
+    # the file published): a name no agent but the file's own publishes needs no lookup; the
+    # others are looked up again, one by one.
     published: dict[str, set[int]] = defaultdict(set)
     for published_name, pk in Agent.objects.filter(published_revision__name__in=wanted).values_list(
         "published_revision__name", "pk"
     ):
         published[published_name].add(pk)
-    seen: set[str] = set()
+    changed: set[str] = set()  # the names whose agent a file of the batch may have saved
     for n, entry in enumerate(chunk):
         if results[n] is not None:
             continue
@@ -563,8 +563,7 @@ def _import_chunk(
             results[n] = read or import_entry(entry, registry=registry, **options)  # type: ignore[arg-type]
             continue
         parsed, result = read
-        again = result.name in seen
-        seen.add(result.name)
+        again = result.name in changed
         existing = (
             Agent.objects.for_export().filter(name=result.name).first()
             if again
@@ -580,6 +579,8 @@ def _import_chunk(
             or bool(published[result.name] - {existing.pk if existing else None}),
             **options,  # type: ignore[arg-type]
         )
+        if existing is None or results[n].outcome == Outcome.UPDATED:
+            changed.add(result.name)
     return results  # type: ignore[return-value]
 
 
@@ -587,9 +588,14 @@ def _creatable(
     chunk: list[Entry], files: list[_NewAgent], actor: AbstractBaseUser | None
 ) -> list[_NewAgent]:
     """The files that create a new agent with nothing to decide one by one: a name that no
-    agent has or publishes and no other file of the batch has, an actor who may create agents,
-    and the slug and the path the agent would get (its name's stem; the file's path, else
-    ``<name>.md``) free, so taken without numbering or a warning. One query."""
+    agent has or publishes and no earlier file of the batch has, an actor who may create
+    agents, and the slug and the path the agent would get (its name's stem; the file's path,
+    else ``<name>.md``) free, so taken without numbering or a warning. One query.
+
+    Of files sharing a name, a slug or a path, the first is created here and the later ones are
+    left to the one-by-one import, which finds its agent (a conflict, or an update): what
+    importing them in order would do. A file sharing any of them with a file left out is left
+    out too, so nothing created here takes a value an earlier file would have had."""
     if not files or _refusal(None, actor):
         return []
     for file in files:
@@ -600,16 +606,14 @@ def _creatable(
         file.slug = agentfile.file_stem(file.result.name)
         if file.slug in RESERVED_SLUGS:
             file.slug = f"{file.slug}-agent"
-    files = [file for file in files if file.result.path]
-    once = Counter(
-        value for file in files for value in {file.result.name, file.slug, file.result.path}
-    )
-    files = [
-        file
-        for file in files
-        if once[file.result.name] == once[file.slug] == once[file.result.path] == 1
-        and not paths.path_problem(file.result.path)
-    ]
+    first: list[_NewAgent] = []
+    claimed: set[str] = set()
+    for file in files:
+        values = {file.result.name, file.slug, file.result.path}
+        if file.result.path and not values & claimed and not paths.path_problem(file.result.path):
+            first.append(file)
+        claimed |= values
+    files = first
     if not files:
         return []
     names = [file.result.name for file in files]

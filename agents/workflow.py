@@ -340,14 +340,14 @@ def record_new_agents(
         file.agent.status, file.agent.updated_at = status, now
         file.agent.latest_revision = revision
         if publish:
-            file.agent.published_revision = revision
+            file.agent.published_revision, file.agent.published_at = revision, now
     bulk.insert_objects(events)
     # One UPDATE for the batch (every agent ends in the same state), each agent pointing at its
     # revision 1: cheaper to build than bulk_update's CASE of one branch per agent.
     first = Subquery(Revision.objects.filter(agent=OuterRef("pk"), number=1).values("pk")[:1])
     changes: dict[str, Any] = {"status": status, "updated_at": now, "latest_revision": first}
     if publish:
-        changes["published_revision"] = first
+        changes.update(published_revision=first, published_at=now)
     Agent.objects.filter(pk__in=[file.agent.pk for file in files]).update(**changes)
     for event in events:
         notifications.queue_for(event)
@@ -435,8 +435,6 @@ def _take(
             f"{agent.name} is {Agent.Status(before).label.lower()}, so it cannot be {rule.done}."
         )
     changes = {**changes, "status": rule.target, "updated_at": timezone.now()}
-    if rule.publishes:
-        changes["published_revision"] = revision
     event = Event(
         agent=agent,
         # Every entry names the revision it concerned: the agent's latest by default.
@@ -451,6 +449,9 @@ def _take(
     if rule.name == Event.Action.SUBMIT:
         # Kept on the agent's row: the review queue reads who and when from it.
         changes.update(submission=event, submitted_at=event.created_at)
+    if rule.publishes:
+        # The downloads' Last-Modified, kept on the row too.
+        changes.update(published_revision=revision, published_at=event.created_at)
     updated = Agent.objects.filter(pk=agent.pk, status=before).update(**changes)
     if not updated:  # cannot happen while the row is held; never record a false step
         # Raised inside the step's transaction: the event above is rolled back with it.

@@ -210,6 +210,82 @@ def test_the_download_loads_only_what_it_serves(client, reader):
     assert len(queries) == 3
     download = queries[-1]
     assert "yaml_sources" not in download and "extra_frontmatter" not in download
+    # Its Last-Modified comes from the agent's row (Agent.published_at), not the events.
+    assert "agents_event" not in download
+
+
+@pytest.mark.postgresql_only
+def test_the_download_query_is_prepared_once_a_connection_has_run_it_a_few_times(client, reader):
+    from django.db import connection
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [
+                statement for (statement,) in cursor.fetchall() if "agents_revision" in statement
+            ]
+
+    publish("code-reviewer")
+    publish("test-runner")
+    client.force_login(reader)
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    assert threshold and prepared() == []
+    for n in range(threshold + 1):
+        # Another name each time: the statement is prepared with the name as a parameter.
+        response = client.get(url("code-reviewer" if n % 2 else "test-runner"))
+        assert response.status_code == 200
+    [statement] = prepared()
+    assert '"agents_revision"."name" = $' in statement
+    assert (
+        client.get(url("code-reviewer")).content
+        == Agent.objects.get(name="code-reviewer").published_revision.text.encode()
+    )
+
+
+def test_last_modified_is_when_the_file_was_approved_not_when_it_was_written(
+    client, author, reviewer, reader
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    agent = AgentFactory(owner=author, name="approved-later")
+    workflow.record_revision(agent, author)
+    workflow.transition(agent, "submit", author)
+    # Written two days before its approval: Last-Modified is the approval.
+    agent.latest_revision.__class__.objects.filter(pk=agent.latest_revision_id).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    workflow.transition(agent, "approve", reviewer, revision_number=1)
+    approval = Event.objects.get(agent=agent, action="approve")
+    client.force_login(reader)
+
+    response = client.get(url("approved-later"))
+
+    assert response["Last-Modified"] == http_date(int(approval.created_at.timestamp()))
+    assert Agent.objects.get(pk=agent.pk).published_at == approval.created_at
+
+
+def test_the_migration_fills_the_publishing_time_of_agents_published_before_it(client, reader):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    reviewer = publish("code-reviewer")
+    edit(reviewer, model="opus")
+    workflow.transition(reviewer, "publish", None)
+    never = AgentFactory(name="never-published")
+    Agent.objects.update(published_at=None)  # as before the migration
+
+    migration = import_module("agents.migrations.0019_agent_published_at")
+    migration.fill_published_at(apps, connection.schema_editor())
+
+    latest = Event.objects.filter(agent=reviewer, action="publish").latest("created_at", "pk")
+    assert Agent.objects.get(pk=reviewer.pk).published_at == latest.created_at
+    assert Agent.objects.get(pk=never.pk).published_at is None
+    client.force_login(reader)
+    assert client.get(url("code-reviewer"))["Last-Modified"] == published_time(reviewer)
 
 
 # --- the zip ----------------------------------------------------------------------------------

@@ -79,8 +79,45 @@ def test_a_batch_commits_many_files_together_and_a_failing_file_saves_nothing_of
     ]
     assert sorted(Agent.objects.values_list("name", flat=True)) == ["first-agent", "third-agent"]
     assert Agent.objects.get(name="first-agent").description == "Checks one thing."
-    # One transaction around the four files, each file on a savepoint of its own inside it.
-    assert len([query for query in sql if query.startswith("RELEASE SAVEPOINT")]) >= 3
+    # One transaction around the four files (a savepoint here, in the test's transaction), the
+    # two new agents created together on one savepoint inside it: not a transaction a file.
+    assert len([query for query in sql if query.startswith("RELEASE SAVEPOINT")]) == 2
+
+
+def _batch_with_repeats(repeats: int, prefix: str = "") -> list[Entry]:
+    """Three new agents, the first of them then given again ``repeats`` times, changed."""
+    one, two, three = (f"{prefix}{name}" for name in ("one", "two", "three"))
+    entries = [Entry(f"{name}.md", new_file(name)) for name in (one, two, three)]
+    for n in range(repeats):
+        text = new_file(one).replace(b"Checks one thing.", f"Checks {n} things.".encode())
+        text = text.replace(b"what is wrong", f"what is wrong, {n}".encode())
+        entries.append(Entry(f"again-{n}/{one}.md", text))
+    return entries
+
+
+def test_a_name_repeated_in_a_batch_is_created_with_the_others_and_its_repeats_look_nothing_up():
+    # The first file of the name is created with the other new agents; the later ones, which
+    # save nothing (conflicts: no --update), are compared with the agent loaded once for all.
+    counts = []
+    for repeats in (2, 6):
+        results: list = []
+        entries = _batch_with_repeats(repeats, prefix=f"r{repeats}-")
+        counts.append(len(queries_of(lambda e=entries, r=results: r.extend(import_many(e)))))
+        assert [r.outcome for r in results] == [Outcome.CREATED] * 3 + [Outcome.CONFLICT] * repeats
+        assert Agent.objects.get(name=f"r{repeats}-one").description == "Checks one thing."
+        assert "Checks 0 things." in results[3].diff
+    assert counts[0] == counts[1]
+
+
+def test_with_update_each_repeat_of_a_name_updates_what_the_one_before_saved():
+    results = list(import_many(_batch_with_repeats(3), update=True))
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 3 + [Outcome.UPDATED] * 3
+    # Each update's diff is against the file imported just before it, not the first one.
+    assert "-description: Checks 1 things." in results[5].diff
+    assert "-2. **Say** what is wrong, 1" in results[5].diff
+    agent = Agent.objects.get(name="one")
+    assert agent.description == "Checks 2 things."
+    assert agent.latest_revision.number == 4
 
 
 def test_the_import_command_commits_in_batches_and_keeps_the_files_that_import(tmp_path: Path):
