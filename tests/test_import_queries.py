@@ -237,11 +237,18 @@ def stored_columns() -> dict[str, list[tuple]]:
         fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
         return list(model.objects.order_by(order, "pk").values_list(*fields))
 
-    times = {"id", "created_at", "updated_at"}
+    times = {"id", "created_at", "updated_at", "published_at"}
     return {
         "agents": values(Agent, "name", times | {"latest_revision_id", "published_revision_id"}),
         "revisions": values(Revision, "name", times | {"agent_id"}),
         "events": values(Event, "comment", times | {"agent_id", "revision_id"}),
+        # A clock time too: whether each agent has its publishing time.
+        "published": [
+            moment is not None
+            for moment in Agent.objects.order_by("name", "pk").values_list(
+                "published_at", flat=True
+            )
+        ],
     }
 
 
@@ -268,6 +275,7 @@ def test_agents_saved_together_store_every_column_as_one_file_saved_alone_would(
     assert together["agents"] == one_by_one["agents"]
     assert together["revisions"] == one_by_one["revisions"]
     assert together["events"] == one_by_one["events"]
+    assert together["published"] == one_by_one["published"] == [True] * len(together["agents"])
 
 
 def test_a_batch_of_new_files_takes_as_many_queries_for_few_files_as_for_many():
