@@ -129,22 +129,29 @@ def print_table() -> None:
 # --- import (a child process: its own SQLite database) -----------------------------------------
 
 
-def import_row(corpus: Path) -> None:
-    workdir = tempfile.mkdtemp(prefix="agentportal-import-")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/import.sqlite3"}
-    try:
-        output = subprocess.run(  # noqa: S603 (this script, with its own arguments)
-            [sys.executable, __file__, str(corpus), "--import-figure"],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if output.returncode:
-        sys.exit(f"the import figure failed:\n{output.stderr}")
-    figure = json.loads(output.stdout.strip().splitlines()[-1])
-    rate, floor = figure["files"] / figure["seconds"], figure["files"] / figure["floor_seconds"]
+def import_row(corpus: Path, runs: int = 3) -> None:
+    """The import into a new SQLite database, best of ``runs`` (each its own process and
+    database), as the floor is the best of its runs: a single run would count a busy moment of
+    the shared machine against the import only."""
+    figures = []
+    for _ in range(runs):
+        workdir = tempfile.mkdtemp(prefix="agentportal-import-")
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/import.sqlite3"}
+        try:
+            output = subprocess.run(  # noqa: S603 (this script, with its own arguments)
+                [sys.executable, __file__, str(corpus), "--import-figure"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if output.returncode:
+            sys.exit(f"the import figure failed:\n{output.stderr}")
+        figures.append(json.loads(output.stdout.strip().splitlines()[-1]))
+    figure = min(figures, key=lambda each: each["seconds"])
+    floor_seconds = min(each["floor_seconds"] for each in figures)
+    rate, floor = figure["files"] / figure["seconds"], figure["files"] / floor_seconds
     row(
         f"corpus import ({figure['files']} files), SQLite",
         f"{rate:.0f} files/s; {figure['queries']} queries for one new published file",
