@@ -242,6 +242,45 @@ def test_the_download_query_is_prepared_once_a_connection_has_run_it_a_few_times
     )
 
 
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_changes_a_returned_column_s_type_does_not_break_downloads(reader):
+    # A prepared statement is refused once a column it returns changes type ("cached plan must
+    # not change result type"): what a release's migration does under running app servers.
+    from django.db import connection
+    from django.test import Client
+
+    publish("code-reviewer")
+    client = Client()
+    client.force_login(reader)
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    for _ in range(threshold + 1):
+        assert client.get(url("code-reviewer")).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (1,)
+    # The migration runs elsewhere (psycopg forgets its statements after an ALTER of its own).
+    import psycopg
+
+    wanted = ("dbname", "user", "password", "host", "port")
+    params = {k: v for k, v in connection.get_connection_params().items() if k in wanted}
+    column = Agent._meta.get_field("path")
+    with psycopg.connect(**params, autocommit=True) as migrating:
+        migrating.execute("ALTER TABLE agents_agent ALTER COLUMN path TYPE text")
+        try:
+            response = client.get(url("code-reviewer"))
+
+            assert response.status_code == 200
+            text = Agent.objects.get(name="code-reviewer").published_revision.text
+            assert response.content == text.encode()
+            assert client.get(url("code-reviewer")).status_code == 200
+        finally:
+            connection.close()  # nothing of this connection may hold up the ALTER below
+            migrating.execute(
+                f"ALTER TABLE agents_agent ALTER COLUMN path TYPE varchar({column.max_length})"
+            )
+
+
 def test_last_modified_is_when_the_file_was_approved_not_when_it_was_written(
     client, author, reviewer, reader
 ):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, models
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -127,13 +127,28 @@ def published_file(name: str) -> PublishedFile | None:
     (its path, text, sha256 and publishing time), in one query."""
     connection = connections[DEFAULT_DB_ALIAS]
     sql, params = _published_file_query(connection.vendor)
-    with _preparing_cursor(connection) as cursor:
-        cursor.execute(sql, [name if value == _NAME else value for value in params])
-        row = cursor.fetchone()
+    params = [name if value == _NAME else value for value in params]
+    try:
+        row = _fetch_one(connection, sql, params)
+    except NotSupportedError as exc:
+        # "cached plan must not change result type": a migration changed the type of a column
+        # the prepared query returns. PostgreSQL refuses the statement on this connection from
+        # then on; a new connection prepares it afresh. (Inside a transaction the error has
+        # aborted it: that is for the caller's transaction to answer.)
+        if connection.in_atomic_block or "cached plan" not in str(exc):
+            raise
+        connection.close()
+        row = _fetch_one(connection, sql, params)
     if row is None:
         return None
     path, text, sha256, created_at, published_at = row
     return PublishedFile(path, text, sha256, _aware(published_at or created_at))
+
+
+def _fetch_one(connection: Any, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with _preparing_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _preparing_cursor(connection: Any) -> Any:
