@@ -81,19 +81,46 @@ def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 
 class _Folded:
-    """A text lower-cased, with which words it has and where, worked out as asked and kept."""
+    """A text lower-cased, with which words it has and where, worked out as asked and kept.
+
+    Kept by word, not by pattern: the phrase lists share most of their words ("write", "file",
+    "never", "use"), and looking for a word costs a pass over the text.
+    """
+
+    __slots__ = ("lower", "_ascii", "_first", "_has", "_heads", "_places")
 
     def __init__(self, text: str):
         self.lower = fold(text)
+        # A text of ASCII only has none of the Chinese, Japanese or Korean words: no pass needed.
+        self._ascii = self.lower is not None and self.lower.isascii()
+        self._first: dict[str, int] = {}  # word -> its first offset, or -1
         self._has: dict[frozenset[str], bool] = {}
+        self._heads: dict[str, list[int] | None] = {}
         self._places: dict[frozenset[str], list[int] | None] = {}
+
+    def first(self, word: str) -> int:
+        """The offset of the first ``word`` in the lower-cased text, or -1."""
+        at = self._first.get(word)
+        if at is None:
+            at = -1 if self._ascii and not word.isascii() else self.lower.find(word)
+            self._first[word] = at
+            if at < 0:
+                # A word that is not there is not there inside a longer one either.
+                for longer in _CONTAINING.get(word, ()):
+                    self._first[longer] = -1
+        return at
 
     def has_all(self, needed: tuple[frozenset[str], ...]) -> bool:
         """Whether the text has a word of each set."""
         for choice in needed:
             found = self._has.get(choice)
             if found is None:
-                found = self._has[choice] = any(word in self.lower for word in choice)
+                found = False
+                for word in choice:
+                    if self.first(word) >= 0:
+                        found = True
+                        break
+                self._has[choice] = found
             if not found:
                 return False
         return True
@@ -106,17 +133,32 @@ class _Folded:
         return self._places[heads]
 
     def _find_places(self, heads: frozenset[str]) -> list[int] | None:
-        lower = self.lower
-        limit = max(16, int(len(lower) * _MAX_PLACES))
+        limit = max(16, int(len(self.lower) * _MAX_PLACES))
         places: list[int] = []
         for head in heads:
-            at = lower.find(head)
-            while at >= 0:
-                places.append(at)
-                if len(places) > limit:
-                    return None
-                at = lower.find(head, at + 1)
+            found = self._head_places(head, limit)
+            if found is None:
+                return None
+            places += found
+            if len(places) > limit:
+                return None
         places.sort()
+        return places
+
+    def _head_places(self, head: str, limit: int) -> list[int] | None:
+        """Every offset where ``head`` starts, or None when there are more than ``limit``.
+        Kept by head: several patterns start with the same words (the negations, "use")."""
+        if head in self._heads:
+            return self._heads[head]
+        at = self.first(head)
+        places: list[int] | None = []
+        while at >= 0:
+            places.append(at)
+            if len(places) > limit:
+                places = None
+                break
+            at = self.lower.find(head, at + 1)
+        self._heads[head] = places
         return places
 
 
@@ -135,8 +177,29 @@ class _Plan:
     heads: frozenset[str] | None  # every match starts with one of these
 
 
-@functools.cache
+# Kept by the pattern's id (the pattern is kept too, so the id stays its own): hashing a compiled
+# pattern hashes its whole program, 1.5 us a look-up for the long phrases.
+_PLANS: dict[int, tuple[re.Pattern[str], _Plan]] = {}
+# Each word any plan looks for -> the longer ones that contain it ("edit" -> "edits").
+_CONTAINING: dict[str, list[str]] = {}
+
+
 def _plan(pattern: re.Pattern[str]) -> _Plan:
+    known = _PLANS.get(id(pattern))
+    if known is not None and known[0] is pattern:
+        return known[1]
+    plan = _read_plan(pattern)
+    _PLANS[id(pattern)] = (pattern, plan)
+    for word in {*(word for choice in plan.needed for word in choice), *(plan.heads or ())}:
+        if word not in _CONTAINING:
+            _CONTAINING[word] = [other for other in _CONTAINING if word in other]
+            for other, longer in _CONTAINING.items():
+                if other in word and other != word:
+                    longer.append(word)
+    return plan
+
+
+def _read_plan(pattern: re.Pattern[str]) -> _Plan:
     if _sre_parser is None:  # pragma: no cover
         return _Plan((), None)
     try:
