@@ -190,3 +190,44 @@ def test_lint_of_every_corpus_file_is_the_same_with_the_plain_regex_engine(monke
     plain = [lint_text(content, name) for name, content in files]
     assert fast == plain
     assert sum(map(len, fast)) > 1000
+
+
+def test_words_looked_for_once_a_text_agree_with_the_engine_in_any_order():
+    # A text is searched once for each word, whichever pattern asks first, and a word found
+    # missing marks the longer words containing it missing too ("edit" -> "edits"). Texts with a
+    # word's shorter or longer relatives only, patterns asked in a random order each time.
+    everything = sorted(
+        {
+            word
+            for pattern in PATTERNS
+            for plan in [quick._plan(pattern)]
+            for word in [*(w for choice in plan.needed for w in choice), *(plan.heads or ())]
+        }
+    )
+    rng = random.Random(7)
+    parsed = [sre_parser.parse(pattern.pattern, pattern.flags) for pattern in PATTERNS]
+    for _ in range(1500):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            word = rng.choice(everything)
+            cut = rng.choice([word, word[1:], word[:-1], word + "s", word.upper(), "un" + word])
+            parts.append(cut + rng.choice(SEPARATORS))
+        if rng.random() < 0.5:
+            parts.append(phrase_soup(rng, parsed))
+        text = "".join(parts)
+        order = list(PATTERNS)
+        rng.shuffle(order)
+        possible = quick.may_match(order, text)
+        for pattern in order:
+            expected = spans(pattern.finditer(text))
+            assert spans(quick.finditer(pattern, text)) == expected, (pattern.pattern, text)
+            assert pattern in possible or not expected, (pattern.pattern, text)
+
+
+def test_shell_fences_are_found_as_the_engine_finds_them():
+    pieces = ["```", "````", "~~~", " ```", "    ```", "   ~~~", "\n", "\n", "\n", "bash", "sh"]
+    pieces += ["shell", "Bash", " ", "zsh", "powershell", "x", "\r", "`", "console", "python"]
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert words.shows_commands(text) == bool(words._SHELL_FENCE_RE.search(text)), text

@@ -42,7 +42,8 @@ _MAX_PLACES = 1 / 16  # more places to try than this share of the text: the engi
 def fold(text: str) -> str | None:
     """``text`` lower-cased, each character at its own offset; None when lower-casing could hide
     a match (see ``_CASE_ODD``)."""
-    if any(odd in text for odd in _CASE_ODD):
+    # isascii() reads no character; the look for odd ones reads the text three times.
+    if not text.isascii() and any(odd in text for odd in _CASE_ODD):
         return None
     return text.lower()
 
@@ -70,6 +71,16 @@ def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         if match:
             yield match
             position = match.end()
+
+
+def may_match(patterns: list[re.Pattern[str]], text: str) -> list[re.Pattern[str]]:
+    """The members of ``patterns`` that ``finditer`` does not skip at once for lack of a word,
+    in order. A phrase list is mostly patterns a text lacks the words of: they cost a dictionary
+    look-up each here, not a generator and two look-ups of plan and text."""
+    folded = _folded(text)
+    if folded.lower is None:
+        return list(patterns)
+    return [pattern for pattern in patterns if folded.has_all(_plan(pattern).needed)]
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -112,18 +123,28 @@ class _Folded:
 
     def has_all(self, needed: tuple[frozenset[str], ...]) -> bool:
         """Whether the text has a word of each set."""
+        # What is known already first: a set another pattern found missing costs no pass.
+        unknown = []
         for choice in needed:
             found = self._has.get(choice)
             if found is None:
-                found = False
-                for word in choice:
-                    if self.first(word) >= 0:
-                        found = True
-                        break
-                self._has[choice] = found
-            if not found:
+                unknown.append(choice)
+            elif not found:
                 return False
-        return True
+        return all(self._has_any(choice) for choice in unknown)
+
+    def _has_any(self, choice: frozenset[str]) -> bool:
+        known = self._first
+        unknown = []
+        for word in choice:
+            at = known.get(word)
+            if at is None:
+                unknown.append(word)
+            elif at >= 0:
+                self._has[choice] = True
+                return True
+        found = self._has[choice] = any(self.first(word) >= 0 for word in unknown)
+        return found
 
     def places(self, heads: frozenset[str]) -> list[int] | None:
         """Every offset where one of ``heads`` starts, in order; None when there are so many
@@ -211,8 +232,12 @@ def _read_plan(pattern: re.Pattern[str]) -> _Plan:
     useful = {_least(choice) for choice in needed if all(map(_telling, choice))}
     if heads is not None and ("" in heads or not all(heads)):
         heads = None
+    # Nearly every set a text is looked at for is missing, and proving a set missing costs a pass
+    # for each of its words: the smallest sets first, then the longest (rarest) words.
     return _Plan(
-        tuple(sorted(useful, key=lambda choice: (-min(map(len, choice)), sorted(choice)))),
+        tuple(
+            sorted(useful, key=lambda choice: (len(choice), -min(map(len, choice)), sorted(choice)))
+        ),
         _least_heads(heads) if heads else None,
     )
 
