@@ -80,7 +80,14 @@ def may_match(patterns: list[re.Pattern[str]], text: str) -> list[re.Pattern[str
     folded = _folded(text)
     if folded.lower is None:
         return list(patterns)
-    return [pattern for pattern in patterns if folded.has_all(_plan(pattern).needed)]
+    has_all, plans = folded.has_all, _PLANS
+    possible = []
+    for pattern in patterns:
+        known = plans.get(id(pattern))
+        plan = known[1] if known is not None and known[0] is pattern else _plan(pattern)
+        if has_all(plan.needed):
+            possible.append(pattern)
+    return possible
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -113,38 +120,53 @@ class _Folded:
         """The offset of the first ``word`` in the lower-cased text, or -1."""
         at = self._first.get(word)
         if at is None:
-            at = -1 if self._ascii and not word.isascii() else self.lower.find(word)
-            self._first[word] = at
-            if at < 0:
-                # A word that is not there is not there inside a longer one either.
-                for longer in _CONTAINING.get(word, ()):
-                    self._first[longer] = -1
+            at = self._look_for(word)
+        return at
+
+    def _look_for(self, word: str) -> int:
+        at = -1 if self._ascii and not word.isascii() else self.lower.find(word)
+        self._first[word] = at
+        if at < 0:
+            # A word that is not there is not there inside a longer one either.
+            for longer in _CONTAINING.get(word, ()):
+                self._first[longer] = -1
         return at
 
     def has_all(self, needed: tuple[frozenset[str], ...]) -> bool:
         """Whether the text has a word of each set."""
         # What is known already first: a set another pattern found missing costs no pass.
-        unknown = []
+        # (Written out in loops: this runs some 40 times a file, mostly to say no.)
+        has = self._has
+        unknown = None
         for choice in needed:
-            found = self._has.get(choice)
+            found = has.get(choice)
             if found is None:
-                unknown.append(choice)
+                unknown = [choice] if unknown is None else [*unknown, choice]
             elif not found:
                 return False
-        return all(self._has_any(choice) for choice in unknown)
-
-    def _has_any(self, choice: frozenset[str]) -> bool:
+        if unknown is None:
+            return True
         known = self._first
-        unknown = []
-        for word in choice:
-            at = known.get(word)
-            if at is None:
-                unknown.append(word)
-            elif at >= 0:
-                self._has[choice] = True
-                return True
-        found = self._has[choice] = any(self.first(word) >= 0 for word in unknown)
-        return found
+        for choice in unknown:
+            # A word known to be there answers without a pass; else look for the others.
+            missing = []
+            found = False
+            for word in choice:
+                at = known.get(word)
+                if at is None:
+                    missing.append(word)
+                elif at >= 0:
+                    found = True
+                    break
+            if not found:
+                for word in missing:
+                    if self._look_for(word) >= 0:
+                        found = True
+                        break
+            has[choice] = found
+            if not found:
+                return False
+        return True
 
     def places(self, heads: frozenset[str]) -> list[int] | None:
         """Every offset where one of ``heads`` starts, in order; None when there are so many
