@@ -235,8 +235,10 @@ def _plan(pattern: re.Pattern[str]) -> _Plan:
     _PLANS[id(pattern)] = (pattern, plan)
     for word in {*(word for choice in plan.needed for word in choice), *(plan.heads or ())}:
         if word not in _CONTAINING:
-            _CONTAINING[word] = [other for other in _CONTAINING if word in other]
-            for other, longer in _CONTAINING.items():
+            # Over copies: another thread may be adding a plan's words (a missed pair only
+            # costs a pass; every pair recorded is true).
+            _CONTAINING[word] = [other for other in list(_CONTAINING) if word in other]
+            for other, longer in list(_CONTAINING.items()):
                 if other in word and other != word:
                     longer.append(word)
     return plan
