@@ -231,3 +231,30 @@ def test_shell_fences_are_found_as_the_engine_finds_them():
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
         assert words.shows_commands(text) == bool(words._SHELL_FENCE_RE.search(text)), text
+
+
+def old_split_tools(text: str) -> list[str]:
+    """split_tools on a string as it first was: character by character."""
+    names, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        if char == "," and depth == 0:
+            names.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    names.append("".join(current).strip())
+    return [name for name in names if name]
+
+
+def test_tool_lines_split_as_character_by_character():
+    from agents import agentfile
+
+    pieces = ["Read", "Bash", ",", ",", " ", "  ", "(", ")", "git diff:*", "\t", "\n", "mcp__x__y"]
+    rng = random.Random(9)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert agentfile.split_tools(text) == old_split_tools(text), text
