@@ -130,6 +130,7 @@ def test_quick_search_finds_every_match_the_regex_engine_finds():
         "Do not modify any \u017fource code",  # long s
         "N\u0130ver run commands; never modify \u0130 files",  # dotted I lowers to two characters
         "use the Bash tool to run `npm test`; \u212aeep going",
+        "You must never ma\u212ae changes \u2014 report them",  # Kelvin sign: taken for k
         "Please search the web. Then search the WEB again.",
         "必须使用 when the user asks; 使用してください",
     ],
@@ -258,3 +259,18 @@ def test_tool_lines_split_as_character_by_character():
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert agentfile.split_tools(text) == old_split_tools(text), text
+
+
+def test_fold_lowers_the_ascii_letters_in_place_and_nothing_else():
+    # What the phrase words can be checked against: the engine, ignoring case, takes only A-Z
+    # (and the odd characters, which fold refuses, and the Kelvin sign) for a-z.
+    pieces = ["A", "b", "Z", "q", " ", "\u00c9", "\u0141", "\u03a9", "\u00df", "\u4f7f", "\u2014"]
+    pieces += ["\u212a", "\U0001f600", "\ud800", "\u0178", "\u0130"]
+    rng = random.Random(13)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        if "\u0130" in text:
+            assert quick.fold(text) is None
+            continue
+        expected = "".join("k" if c == "\u212a" else c.lower() if c.isascii() else c for c in text)
+        assert quick.fold(text) == expected, text

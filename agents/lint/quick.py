@@ -12,9 +12,9 @@ itself, with Python's own regex parser (so they cannot disagree with it):
   where one of them is, with ``pattern.match(text, position)``, which is what the engine's own
   search does at each position it tries.
 
-Both use the lower-cased text, whose characters sit at the same offsets as the text's (see
-``fold``). A pattern the parser gives nothing for is searched in full, as before. The tests
-compare both with the engine on texts sampled from the patterns themselves.
+Both use the text with its ASCII letters lower-cased, whose characters sit at the same offsets
+as the text's (see ``fold``). A pattern the parser gives nothing for is searched in full, as
+before. The tests compare both with the engine on texts sampled from the patterns themselves.
 """
 
 from __future__ import annotations
@@ -32,20 +32,29 @@ except ImportError:  # pragma: no cover
 
 # Characters the regex engine, ignoring case, takes for an ASCII letter though ``lower()`` does
 # not give that letter (dotless i, long s; dotted capital I even lowers to two characters). A
-# text with one of them is searched in full.
+# text with one of them is searched in full. (The fourth, the Kelvin sign, lowers to "k".)
 _CASE_ODD = ("\u0131", "\u017f", "\u0130")
+_KELVIN = "\u212a"
 _MAX_CHOICES = 64  # the strings a run of literal items may spell, at most
 _MIN_WORD = 3  # a shorter ASCII literal is in nearly every text: not worth checking for
 _MAX_PLACES = 1 / 16  # more places to try than this share of the text: the engine is faster
 
 
 def fold(text: str) -> str | None:
-    """``text`` lower-cased, each character at its own offset; None when lower-casing could hide
-    a match (see ``_CASE_ODD``)."""
-    # isascii() reads no character; the look for odd ones reads the text three times.
-    if not text.isascii() and any(odd in text for odd in _CASE_ODD):
+    """``text`` with its ASCII letters lower-cased (and the Kelvin sign made "k"), each character
+    at its own offset; None when that could hide a match (see ``_CASE_ODD``).
+
+    Only ASCII letters matter: every word looked for is ASCII or has no case (``_plain``), and
+    the engine takes no other character for an ASCII letter but the odd ones."""
+    if text.isascii():  # isascii() reads no character
+        return text.lower()
+    if any(odd in text for odd in _CASE_ODD):
         return None
-    return text.lower()
+    # In UTF-8 every byte of a non-ASCII character is above 127, where bytes.lower() changes
+    # nothing: 3x faster than str.lower(), which looks up each character's case (40 us for a
+    # prompt with an em dash in it).
+    lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+    return lowered.replace(_KELVIN, "k")
 
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
