@@ -259,6 +259,8 @@ def split_tools(value: Any) -> list[str]:
     if not isinstance(value, str):
         raise TypeError(f"tools must be text or a list, not {type(value).__name__}")
     text = value
+    if "(" not in text:  # no parentheses: every comma separates (most lines; lint splits often)
+        return [name for name in (part.strip() for part in text.split(",")) if name]
     names, depth, current = [], 0, []
     for char in text:
         if char == "(":

@@ -130,6 +130,7 @@ def test_quick_search_finds_every_match_the_regex_engine_finds():
         "Do not modify any \u017fource code",  # long s
         "N\u0130ver run commands; never modify \u0130 files",  # dotted I lowers to two characters
         "use the Bash tool to run `npm test`; \u212aeep going",
+        "You must never ma\u212ae changes \u2014 report them",  # Kelvin sign: taken for k
         "Please search the web. Then search the WEB again.",
         "必须使用 when the user asks; 使用してください",
     ],
@@ -190,3 +191,86 @@ def test_lint_of_every_corpus_file_is_the_same_with_the_plain_regex_engine(monke
     plain = [lint_text(content, name) for name, content in files]
     assert fast == plain
     assert sum(map(len, fast)) > 1000
+
+
+def test_words_looked_for_once_a_text_agree_with_the_engine_in_any_order():
+    # A text is searched once for each word, whichever pattern asks first, and a word found
+    # missing marks the longer words containing it missing too ("edit" -> "edits"). Texts with a
+    # word's shorter or longer relatives only, patterns asked in a random order each time.
+    everything = sorted(
+        {
+            word
+            for pattern in PATTERNS
+            for plan in [quick._plan(pattern)]
+            for word in [*(w for choice in plan.needed for w in choice), *(plan.heads or ())]
+        }
+    )
+    rng = random.Random(7)
+    parsed = [sre_parser.parse(pattern.pattern, pattern.flags) for pattern in PATTERNS]
+    for _ in range(1500):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            word = rng.choice(everything)
+            cut = rng.choice([word, word[1:], word[:-1], word + "s", word.upper(), "un" + word])
+            parts.append(cut + rng.choice(SEPARATORS))
+        if rng.random() < 0.5:
+            parts.append(phrase_soup(rng, parsed))
+        text = "".join(parts)
+        order = list(PATTERNS)
+        rng.shuffle(order)
+        possible = quick.may_match(order, text)
+        for pattern in order:
+            expected = spans(pattern.finditer(text))
+            assert spans(quick.finditer(pattern, text)) == expected, (pattern.pattern, text)
+            assert pattern in possible or not expected, (pattern.pattern, text)
+
+
+def test_shell_fences_are_found_as_the_engine_finds_them():
+    pieces = ["```", "````", "~~~", " ```", "    ```", "   ~~~", "\n", "\n", "\n", "bash", "sh"]
+    pieces += ["shell", "Bash", " ", "zsh", "powershell", "x", "\r", "`", "console", "python"]
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert words.shows_commands(text) == bool(words._SHELL_FENCE_RE.search(text)), text
+
+
+def old_split_tools(text: str) -> list[str]:
+    """split_tools on a string as it first was: character by character."""
+    names, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        if char == "," and depth == 0:
+            names.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    names.append("".join(current).strip())
+    return [name for name in names if name]
+
+
+def test_tool_lines_split_as_character_by_character():
+    from agents import agentfile
+
+    pieces = ["Read", "Bash", ",", ",", " ", "  ", "(", ")", "git diff:*", "\t", "\n", "mcp__x__y"]
+    rng = random.Random(9)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert agentfile.split_tools(text) == old_split_tools(text), text
+
+
+def test_fold_lowers_the_ascii_letters_in_place_and_nothing_else():
+    # What the phrase words can be checked against: the engine, ignoring case, takes only A-Z
+    # (and the odd characters, which fold refuses, and the Kelvin sign) for a-z.
+    pieces = ["A", "b", "Z", "q", " ", "\u00c9", "\u0141", "\u03a9", "\u00df", "\u4f7f", "\u2014"]
+    pieces += ["\u212a", "\U0001f600", "\ud800", "\u0178", "\u0130"]
+    rng = random.Random(13)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        if "\u0130" in text:
+            assert quick.fold(text) is None
+            continue
+        expected = "".join("k" if c == "\u212a" else c.lower() if c.isascii() else c for c in text)
+        assert quick.fold(text) == expected, text

@@ -12,9 +12,9 @@ itself, with Python's own regex parser (so they cannot disagree with it):
   where one of them is, with ``pattern.match(text, position)``, which is what the engine's own
   search does at each position it tries.
 
-Both use the lower-cased text, whose characters sit at the same offsets as the text's (see
-``fold``). A pattern the parser gives nothing for is searched in full, as before. The tests
-compare both with the engine on texts sampled from the patterns themselves.
+Both use the text with its ASCII letters lower-cased, whose characters sit at the same offsets
+as the text's (see ``fold``). A pattern the parser gives nothing for is searched in full, as
+before. The tests compare both with the engine on texts sampled from the patterns themselves.
 """
 
 from __future__ import annotations
@@ -32,19 +32,29 @@ except ImportError:  # pragma: no cover
 
 # Characters the regex engine, ignoring case, takes for an ASCII letter though ``lower()`` does
 # not give that letter (dotless i, long s; dotted capital I even lowers to two characters). A
-# text with one of them is searched in full.
+# text with one of them is searched in full. (The fourth, the Kelvin sign, lowers to "k".)
 _CASE_ODD = ("\u0131", "\u017f", "\u0130")
+_KELVIN = "\u212a"
 _MAX_CHOICES = 64  # the strings a run of literal items may spell, at most
 _MIN_WORD = 3  # a shorter ASCII literal is in nearly every text: not worth checking for
 _MAX_PLACES = 1 / 16  # more places to try than this share of the text: the engine is faster
 
 
 def fold(text: str) -> str | None:
-    """``text`` lower-cased, each character at its own offset; None when lower-casing could hide
-    a match (see ``_CASE_ODD``)."""
+    """``text`` with its ASCII letters lower-cased (and the Kelvin sign made "k"), each character
+    at its own offset; None when that could hide a match (see ``_CASE_ODD``).
+
+    Only ASCII letters matter: every word looked for is ASCII or has no case (``_plain``), and
+    the engine takes no other character for an ASCII letter but the odd ones."""
+    if text.isascii():  # isascii() reads no character
+        return text.lower()
     if any(odd in text for odd in _CASE_ODD):
         return None
-    return text.lower()
+    # In UTF-8 every byte of a non-ASCII character is above 127, where bytes.lower() changes
+    # nothing: 3x faster than str.lower(), which looks up each character's case (40 us for a
+    # prompt with an em dash in it).
+    lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+    return lowered.replace(_KELVIN, "k")
 
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -72,6 +82,23 @@ def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
             position = match.end()
 
 
+def may_match(patterns: list[re.Pattern[str]], text: str) -> list[re.Pattern[str]]:
+    """The members of ``patterns`` that ``finditer`` does not skip at once for lack of a word,
+    in order. A phrase list is mostly patterns a text lacks the words of: they cost a dictionary
+    look-up each here, not a generator and two look-ups of plan and text."""
+    folded = _folded(text)
+    if folded.lower is None:
+        return list(patterns)
+    has_all, plans = folded.has_all, _PLANS
+    possible = []
+    for pattern in patterns:
+        known = plans.get(id(pattern))
+        plan = known[1] if known is not None and known[0] is pattern else _plan(pattern)
+        if has_all(plan.needed):
+            possible.append(pattern)
+    return possible
+
+
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """``pattern.search(text)``, faster."""
     return next(finditer(pattern, text), None)
@@ -81,19 +108,71 @@ def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 
 class _Folded:
-    """A text lower-cased, with which words it has and where, worked out as asked and kept."""
+    """A text lower-cased, with which words it has and where, worked out as asked and kept.
+
+    Kept by word, not by pattern: the phrase lists share most of their words ("write", "file",
+    "never", "use"), and looking for a word costs a pass over the text.
+    """
+
+    __slots__ = ("lower", "_ascii", "_first", "_has", "_heads", "_places")
 
     def __init__(self, text: str):
         self.lower = fold(text)
+        # A text of ASCII only has none of the Chinese, Japanese or Korean words: no pass needed.
+        self._ascii = self.lower is not None and self.lower.isascii()
+        self._first: dict[str, int] = {}  # word -> its first offset, or -1
         self._has: dict[frozenset[str], bool] = {}
+        self._heads: dict[str, list[int] | None] = {}
         self._places: dict[frozenset[str], list[int] | None] = {}
+
+    def first(self, word: str) -> int:
+        """The offset of the first ``word`` in the lower-cased text, or -1."""
+        at = self._first.get(word)
+        if at is None:
+            at = self._look_for(word)
+        return at
+
+    def _look_for(self, word: str) -> int:
+        at = -1 if self._ascii and not word.isascii() else self.lower.find(word)
+        self._first[word] = at
+        if at < 0:
+            # A word that is not there is not there inside a longer one either.
+            for longer in _CONTAINING.get(word, ()):
+                self._first[longer] = -1
+        return at
 
     def has_all(self, needed: tuple[frozenset[str], ...]) -> bool:
         """Whether the text has a word of each set."""
+        # What is known already first: a set another pattern found missing costs no pass.
+        # (Written out in loops: this runs some 40 times a file, mostly to say no.)
+        has = self._has
+        unknown = None
         for choice in needed:
-            found = self._has.get(choice)
+            found = has.get(choice)
             if found is None:
-                found = self._has[choice] = any(word in self.lower for word in choice)
+                unknown = [choice] if unknown is None else [*unknown, choice]
+            elif not found:
+                return False
+        if unknown is None:
+            return True
+        known = self._first
+        for choice in unknown:
+            # A word known to be there answers without a pass; else look for the others.
+            missing = []
+            found = False
+            for word in choice:
+                at = known.get(word)
+                if at is None:
+                    missing.append(word)
+                elif at >= 0:
+                    found = True
+                    break
+            if not found:
+                for word in missing:
+                    if self._look_for(word) >= 0:
+                        found = True
+                        break
+            has[choice] = found
             if not found:
                 return False
         return True
@@ -106,17 +185,32 @@ class _Folded:
         return self._places[heads]
 
     def _find_places(self, heads: frozenset[str]) -> list[int] | None:
-        lower = self.lower
-        limit = max(16, int(len(lower) * _MAX_PLACES))
+        limit = max(16, int(len(self.lower) * _MAX_PLACES))
         places: list[int] = []
         for head in heads:
-            at = lower.find(head)
-            while at >= 0:
-                places.append(at)
-                if len(places) > limit:
-                    return None
-                at = lower.find(head, at + 1)
+            found = self._head_places(head, limit)
+            if found is None:
+                return None
+            places += found
+            if len(places) > limit:
+                return None
         places.sort()
+        return places
+
+    def _head_places(self, head: str, limit: int) -> list[int] | None:
+        """Every offset where ``head`` starts, or None when there are more than ``limit``.
+        Kept by head: several patterns start with the same words (the negations, "use")."""
+        if head in self._heads:
+            return self._heads[head]
+        at = self.first(head)
+        places: list[int] | None = []
+        while at >= 0:
+            places.append(at)
+            if len(places) > limit:
+                places = None
+                break
+            at = self.lower.find(head, at + 1)
+        self._heads[head] = places
         return places
 
 
@@ -135,8 +229,31 @@ class _Plan:
     heads: frozenset[str] | None  # every match starts with one of these
 
 
-@functools.cache
+# Kept by the pattern's id (the pattern is kept too, so the id stays its own): hashing a compiled
+# pattern hashes its whole program, 1.5 us a look-up for the long phrases.
+_PLANS: dict[int, tuple[re.Pattern[str], _Plan]] = {}
+# Each word any plan looks for -> the longer ones that contain it ("edit" -> "edits").
+_CONTAINING: dict[str, list[str]] = {}
+
+
 def _plan(pattern: re.Pattern[str]) -> _Plan:
+    known = _PLANS.get(id(pattern))
+    if known is not None and known[0] is pattern:
+        return known[1]
+    plan = _read_plan(pattern)
+    _PLANS[id(pattern)] = (pattern, plan)
+    for word in {*(word for choice in plan.needed for word in choice), *(plan.heads or ())}:
+        if word not in _CONTAINING:
+            # Over copies: another thread may be adding a plan's words (a missed pair only
+            # costs a pass; every pair recorded is true).
+            _CONTAINING[word] = [other for other in list(_CONTAINING) if word in other]
+            for other, longer in list(_CONTAINING.items()):
+                if other in word and other != word:
+                    longer.append(word)
+    return plan
+
+
+def _read_plan(pattern: re.Pattern[str]) -> _Plan:
     if _sre_parser is None:  # pragma: no cover
         return _Plan((), None)
     try:
@@ -148,8 +265,12 @@ def _plan(pattern: re.Pattern[str]) -> _Plan:
     useful = {_least(choice) for choice in needed if all(map(_telling, choice))}
     if heads is not None and ("" in heads or not all(heads)):
         heads = None
+    # Nearly every set a text is looked at for is missing, and proving a set missing costs a pass
+    # for each of its words: the smallest sets first, then the longest (rarest) words.
     return _Plan(
-        tuple(sorted(useful, key=lambda choice: (-min(map(len, choice)), sorted(choice)))),
+        tuple(
+            sorted(useful, key=lambda choice: (len(choice), -min(map(len, choice)), sorted(choice)))
+        ),
         _least_heads(heads) if heads else None,
     )
 

@@ -202,8 +202,10 @@ def body_line(text: str | bytes, parsed: agentfile.ParsedFile) -> int:
     """The line of ``text`` its body starts on (``parsed`` is ``agentfile.parse(text)``)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return text[: len(text) - len(parsed.body)].count("\n") + 1
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:  # one quick pass (a single character); most files have no CR to convert
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.count("\n", 0, len(text) - len(parsed.body)) + 1
 
 
 def lint(

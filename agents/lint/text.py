@@ -94,7 +94,7 @@ def find(
     """The first phrase any pattern matches outside inline code, skipping those that
     ``unless_before`` matches in the words just before (up to 60 characters on the same line)."""
     best: tuple[int, str] | None = None
-    for pattern in patterns:
+    for pattern in quick.may_match(patterns, text):
         for match in quick.finditer(pattern, text):
             start = match.start()
             line_start = text.rfind("\n", 0, start) + 1
@@ -246,7 +246,8 @@ _SHELL_FENCE_RE = re.compile(
 
 def shows_commands(body: str) -> bool:
     """Whether the body shows shell commands in a fenced block (```bash ...)."""
-    return bool(_SHELL_FENCE_RE.search(body))
+    # Tried on the fence lines only: the engine's own search tries every character of the body.
+    return any(_SHELL_FENCE_RE.match(body, fence.start()) for fence in _fence_lines(body))
 
 
 # --- Delegation: does the description say when to use the agent? ----------------------------
