@@ -133,7 +133,9 @@ def check(secret: str, method: str, allow_write: bool = False) -> AccessToken:
 def presented(request: HttpRequest, query: bool) -> str | None:
     """The token a request carries: ``Authorization: Bearer <token>``, or (where ``query``)
     ``?token=<token>``; None when it carries none."""
-    header = request.headers.get("Authorization", "")
+    # From META, as request.headers would read it: headers builds a map of every header
+    # first, and this runs on every download.
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
