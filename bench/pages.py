@@ -429,10 +429,15 @@ def corpus_files(corpus: Path) -> tuple[list[Path], list[bytes]]:
     return files, [p.read_bytes() for p in files]
 
 
-def import_floor(files: list[Path], data: list[bytes], registry: dict[str, str | None]) -> None:
+def import_floor(
+    files: list[Path], data: list[bytes], registry: dict[str, str | None], lint: bool = False
+) -> None:
     """The floor of the import figures (``bench/scale.py``, ``bench/import_phases.py``): the
-    portal's own parse + validate + render of the corpus files, without a database."""
+    portal's own parse + validate + render of the corpus files, without a database. With
+    ``lint``, also the lint columns every stored revision gets (``lint.report.lint_record``),
+    work the import has done since issue 12, after issue 11 set its target."""
     from agents import agentfile
+    from agents.lint import report
 
     for n, raw in enumerate(data):
         try:
@@ -441,4 +446,6 @@ def import_floor(files: list[Path], data: list[bytes], registry: dict[str, str |
             continue
         errors, _ = agentfile.validate(parsed.frontmatter, registry, strict=False)
         if not errors:
-            agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
+            text = agentfile.render(parsed.frontmatter, parsed.body, parsed.sources, parsed.prefix)
+            if lint:
+                report.lint_record(text, registry, parsed=parsed if raw == text.encode() else None)
