@@ -58,20 +58,9 @@ def main() -> None:
 
     from agents import agentfile, filebridge, importing, workflow
     from agents.lint import report
-    from agents.models import Tool
 
-    call_command("migrate", verbosity=0)
-    files, data = pages.corpus_files(corpus)
-    registry = Tool.registry()
-
-    def floor() -> None:
-        pages.import_floor(files, data, registry)
-
-    floor_times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        floor()
-        floor_times.append(time.perf_counter() - start)
+    files, data, registry = pages.import_setup(corpus)
+    floor_s = pages.import_floor_seconds(files, data, registry)
 
     for owner, name in [
         (importing, "_read"),
@@ -121,7 +110,6 @@ def main() -> None:
         total = time.perf_counter() - start
 
     n = len(files)
-    floor_s = min(floor_times)
     print(f"{n} files; import {total:.2f} s ({n / total:.0f} files/s), floor {floor_s:.2f} s")
     print(f"({n / floor_s:.0f} files/s), ratio {floor_s / total:.3f}\n")
     print(f"| phase | seconds | calls | ms a file (of {n}) | share of the import |")

@@ -179,19 +179,10 @@ def import_figure(corpus: Path) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     from agents.importing import import_file
-    from agents.models import Tool
 
-    call_command("migrate", verbosity=0)
-    files, data = pages.corpus_files(corpus)
-    registry = Tool.registry()
-
-    def floor() -> None:
-        pages.import_floor(files, data, registry)
-
-    floor_seconds = min(timed(floor) for _ in range(3))
-    with_lint = min(
-        timed(lambda: pages.import_floor(files, data, registry, lint=True)) for _ in range(3)
-    )
+    files, data, registry = pages.import_setup(corpus)
+    floor_seconds = pages.import_floor_seconds(files, data, registry)
+    with_lint = pages.import_floor_seconds(files, data, registry, lint=True)
     start = time.perf_counter()
     # Some corpus files are refused (duplicate names, errors): the command exits with 1.
     with contextlib.suppress(SystemExit):
